@@ -1,0 +1,122 @@
+"""Domain objects that travel between the layers.
+
+These are the only things that come back up from the library to the pages and the
+CLI: plain, immutable values with no database or model handles inside. Pydantic
+models, so that ``--json`` output and the later agent's structured output share one
+definition.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class DocumentMeta(_Frozen):
+    """What a document says about itself (Markdown front matter, PDF info, DOCX core properties)."""
+
+    title: str | None = None
+    course: str | None = None
+    module: str | None = None
+    topic: str | None = None
+    objectives: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+class Section(_Frozen):
+    """A run of text under one heading path, on one page for paged formats."""
+
+    heading_path: tuple[str, ...] = ()
+    text: str
+    page: int | None = None  # 1-based PDF page; None for formats without pages
+
+
+class LoadedDocument(_Frozen):
+    """A file turned into sections by a loader, before chunking."""
+
+    source: str  # path relative to the ingested folder, or the uploaded file name
+    kind: str  # "markdown" | "text" | "pdf" | "docx"
+    meta: DocumentMeta = DocumentMeta()
+    sections: tuple[Section, ...]
+
+
+class Chunk(_Frozen):
+    """A retrievable passage. ``chunk_id`` is a content hash (see tutor.content.chunking)."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    ordinal: int
+    section: str  # heading path joined with " > "; "" when the document has no headings
+    page: int | None = None
+    text: str
+
+    @property
+    def embedding_text(self) -> str:
+        """The text given to the embedding model: the heading path gives a passage its context."""
+        return f"{self.section}\n{self.text}" if self.section else self.text
+
+
+class SourceDoc(_Frozen):
+    """A document as the library registry knows it."""
+
+    doc_id: str
+    source: str
+    course: str
+    kind: str
+    title: str
+    module: str | None = None
+    topic: str | None = None
+    objectives: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    content_hash: str
+    size_bytes: int
+    n_chunks: int
+    ingested_at: str
+
+
+class SearchHit(_Frozen):
+    """One retrieved passage, with everything a citation needs."""
+
+    source: str
+    section: str
+    page: int | None
+    chunk_id: str
+    score: float = Field(description="Cosine similarity of query and passage, -1..1")
+    text: str
+    doc_title: str = ""
+    module: str | None = None
+
+
+class SearchResult(_Frozen):
+    """Hits for a query plus the verdict whether the material covers it at all."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+    threshold: float
+    covered: bool = Field(description="True when the best hit clears the relevance threshold")
+
+
+class FailedFile(_Frozen):
+    source: str
+    reason: str
+
+
+class IngestReport(_Frozen):
+    """The outcome of one ingest run; ``--json`` prints exactly this."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failed: tuple[FailedFile, ...] = ()
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed

