@@ -1,0 +1,40 @@
+# The two commands of the README's Quick start, and a few helpers.
+#   make run   installs what is missing and serves the app on http://localhost:8501
+#   make test  installs the test dependencies and runs the whole test suite
+# Everything goes into .venv; the machine's Python 3.11+ is the only prerequisite.
+# An install is redone only when pyproject.toml changes (the stamp carries its hash).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HASH   := $(shell sha256sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test bench eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.app-$(HASH): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --progress-bar off -e .
+	rm -f $(VENV)/.app-*; touch $@
+
+$(VENV)/.test-$(HASH): $(VENV)/.app-$(HASH)
+	$(BIN)/python -m pip install --quiet --progress-bar off -e ".[test]"
+	rm -f $(VENV)/.test-*; touch $@
+
+run: $(VENV)/.app-$(HASH)
+	$(BIN)/streamlit run streamlit_app.py
+
+test: $(VENV)/.test-$(HASH)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.test-$(HASH)
+	$(BIN)/python -m pytest tests/bench --benchmark-enable -s
+
+eval: $(VENV)/.test-$(HASH)
+	$(BIN)/python -m pytest tests/evals -s
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .benchmarks

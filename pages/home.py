@@ -1,0 +1,28 @@
+"""Home: what the tutor is, what the library holds, where to start."""
+
+import streamlit as st
+
+from tutor.ui.deps import get_services
+from tutor.ui.errors import shown_errors
+
+st.title("tutor")
+st.write(
+    "Practise with your course's own material. Every passage the tutor shows comes from the "
+    "curriculum your instructors uploaded, with its source, section and page so you can check it."
+)
+with shown_errors():
+    documents = get_services().documents()
+    modules = sorted({d.module for d in documents if d.module})
+    left, middle, right = st.columns(3)
+    left.metric("Documents", len(documents))
+    middle.metric("Passages", sum(d.n_chunks for d in documents))
+    right.metric("Modules", len(modules))
+    if documents:
+        st.page_link("pages/search.py", label="Search the curriculum", icon=":material/search:")
+        st.caption("Modules: " + ", ".join(modules))
+    else:
+        st.info("The library is empty. An instructor can add material on the **Library** page.")
+st.warning(
+    "This is an educational tool, not clinical advice. Do not enter information about real patients.",
+    icon=":material/medical_information:",
+)

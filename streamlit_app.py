@@ -1,0 +1,28 @@
+"""The app's entrypoint: page config, first-start indexing, and the navigation.
+
+Run with ``streamlit run streamlit_app.py`` (``make run`` does it for you).
+"""
+
+import streamlit as st
+
+from tutor.ui.deps import ensure_library, get_services
+from tutor.ui.errors import shown_errors
+
+st.set_page_config(page_title="tutor", page_icon=":material/stethoscope:", layout="wide")
+
+with shown_errors():
+    ensure_library(get_services())
+
+navigation = st.navigation(
+    {
+        "Study": [
+            st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/search.py", title="Search the curriculum", icon=":material/search:"),
+        ],
+        "Teach": [
+            st.Page("pages/library.py", title="Library", icon=":material/library_books:"),
+        ],
+    }
+)
+st.sidebar.caption("An educational tool, not clinical advice. Always check the cited course material.")
+navigation.run()

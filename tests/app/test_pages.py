@@ -1,0 +1,89 @@
+"""The real Streamlit app under AppTest: entrypoint, navigation and each page.
+
+The app is pointed at a temporary data folder and a small curriculum through the
+same environment variables an operator would set; nothing inside it is replaced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.factories import make_pdf
+from tutor.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _plain(markdown: str) -> str:
+    return markdown.replace("\\", "")
+
+
+def test_first_start_indexes_the_bundled_curriculum_and_home_shows_it(app: AppTest):
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Documents"] == "3" and metrics["Modules"] == "2"
+    assert any("not clinical advice" in w.value for w in app.warning)
+
+
+def test_search_page_shows_cited_passages(app: AppTest):
+    app.switch_page("pages/search.py").run()
+    app.text_input[0].input("What is the emergency treatment for a dangerously high potassium?")
+    app.button[0].click().run()
+    assert not app.exception and not app.error
+    captions = [_plain(c.value) for c in app.caption]
+    assert "renal/hyperkalaemia.md · Hyperkalaemia > Emergency treatment" in captions
+    assert not app.warning  # covered: no "not covered" warning
+
+
+def test_search_page_says_when_the_material_does_not_cover_a_question(app: AppTest):
+    app.switch_page("pages/search.py").run()
+    app.text_input[0].input("How do I replace the brake pads on a bicycle?")
+    app.button[0].click().run()
+    assert any("does not seem to cover" in w.value for w in app.warning)
+
+
+def test_search_page_rejects_an_empty_query_with_a_message(app: AppTest):
+    app.switch_page("pages/search.py").run()
+    app.button[0].click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["Please type something to search for."]
+
+
+def test_library_upload_indexes_good_files_and_names_the_bad_ones(app: AppTest):
+    app.switch_page("pages/library.py").run()
+    pdf = make_pdf([("Anaphylaxis", "Give intramuscular adrenaline 0.5 mg into the anterolateral thigh.")], title="Anaphylaxis")
+    app.file_uploader[0].set_value([
+        ("anaphylaxis.pdf", pdf, "application/pdf"),
+        ("empty.md", b"", "text/markdown"),
+    ])
+    app.button[0].click().run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Added"] == "1" and metrics["Failed"] == "1"
+    assert "empty.md" in _plain(app.error[0].value)
+    assert app.dataframe[0].value["Source"].tolist() == [
+        "anaphylaxis.pdf", "cardiology/heart-failure.md", "renal/aki.md", "renal/hyperkalaemia.md"
+    ]
+
+    app.switch_page("pages/search.py").run()
+    app.text_input[0].input("dose of adrenaline for anaphylaxis")
+    app.button[0].click().run()
+    assert "anaphylaxis.pdf · Anaphylaxis · p. 1" in [_plain(c.value) for c in app.caption]
+
+
+def test_library_remove_needs_confirmation(app: AppTest):
+    app.switch_page("pages/library.py").run()
+    remove = next(b for b in app.button if b.label == "Remove")
+    remove.click().run()
+    assert any("Tick the confirmation box" in w.value for w in app.warning)
+    assert len(app.dataframe[0].value) == 3

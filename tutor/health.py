@@ -1,0 +1,93 @@
+"""Health checks behind ``tutor doctor``: can this installation do its job?
+
+Each check is independent and reports a plain sentence, so one broken part (a
+missing model file, a corrupt database) does not hide the state of the others.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+
+from pydantic import BaseModel
+
+from tutor.errors import TutorError
+from tutor.settings import Settings
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    detail: str
+
+
+def _run(name: str, probe: Callable[[], str]) -> Check:
+    try:
+        return Check(name=name, ok=True, detail=probe())
+    except TutorError as exc:
+        return Check(name=name, ok=False, detail=exc.user_message + (f" ({exc})" if str(exc) != exc.user_message else ""))
+    except Exception as exc:  # a health check reports every failure instead of stopping
+        return Check(name=name, ok=False, detail=f"{type(exc).__name__}: {exc}")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    from tutor.index.embeddings import MiniLMOnnxEmbedder, build_embedder
+    from tutor.index.registry import LibraryRegistry
+    from tutor.index.vector_store import ChromaIndex
+    from tutor.progress.store import ProgressStore
+
+    checks: list[Check] = []
+    state: dict = {}
+
+    def data_dir() -> str:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+        return f"{settings.data_dir} (writable)"
+
+    def embedder() -> str:
+        model = build_embedder(settings)
+        if isinstance(model, MiniLMOnnxEmbedder):
+            model.verify_files()
+        started = time.perf_counter()
+        vector = model.embed_query("Which drug reverses opioid overdose?")
+        state["embedder"] = model
+        return f"{model.name}, {len(vector)} dimensions, first embedding in {time.perf_counter() - started:.2f} s"
+
+    def sqlite_file(path, opener) -> Callable[[], str]:
+        def probe() -> str:
+            store = opener(path)  # applies pending migrations
+            with closing(sqlite3.connect(path)) as conn:
+                verdict = conn.execute("pragma integrity_check").fetchone()[0]
+            if verdict != "ok":
+                raise RuntimeError(f"integrity check: {verdict}")
+            state[path] = store
+            return f"{path} ({len(store.applied_migrations())} migrations, integrity ok)"
+
+        return probe
+
+    def index() -> str:
+        if "embedder" not in state or settings.library_db not in state:
+            raise RuntimeError("skipped: the embedding model or the library database failed")
+        chroma = ChromaIndex(settings.chroma_dir, settings.collection, state["embedder"])
+        indexed, registered = chroma.count(), state[settings.library_db].count_chunks()
+        if indexed != registered:
+            raise RuntimeError(f"{indexed} vectors for {registered} passages; run `tutor reindex`")
+        return f"{indexed} passages indexed in {settings.chroma_dir}"
+
+    def content() -> str:
+        files = [p for p in settings.content_dir.rglob("*") if p.is_file()] if settings.content_dir.is_dir() else []
+        if not files:
+            raise RuntimeError(f"no bundled curriculum in {settings.content_dir}")
+        return f"{len(files)} files in {settings.content_dir}"
+
+    checks.append(_run("data folder", data_dir))
+    checks.append(_run("embedding model", embedder))
+    checks.append(_run("library database", sqlite_file(settings.library_db, LibraryRegistry)))
+    checks.append(_run("progress database", sqlite_file(settings.progress_db, ProgressStore)))
+    checks.append(_run("vector index", index))
+    checks.append(_run("bundled content", content))
+    return checks

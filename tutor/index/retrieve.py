@@ -1,0 +1,109 @@
+"""Retrieval: a question in, cited passages and a coverage verdict out.
+
+Dense search over the Chroma index, optionally fused with SQLite FTS5 (BM25) by
+reciprocal rank fusion when ``hybrid_search`` is on. Every candidate is joined with
+the registry, so only passages the library really holds can come back, with their
+source, section and page read from SQLite.
+
+``score`` is always the cosine similarity between the question and the passage,
+whatever the ranking, so one calibrated threshold (``relevance_threshold``) can say
+whether the course material covers a question at all. The calibration is in
+``tests/evals`` and the README.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tutor.domain import SearchHit, SearchResult
+from tutor.errors import InvalidQuery
+from tutor.index.embeddings import Embedder
+from tutor.index.registry import ChunkRow, LibraryRegistry
+from tutor.index.vector_store import ChromaIndex
+from tutor.settings import Settings
+
+MAX_QUERY_CHARS = 2000
+FILTER_KEYS = ("course", "module", "source", "doc_id")
+RRF_K = 60  # the constant from Cormack et al.; robust across collections
+
+
+def chroma_where(filters: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Translate ``{"module": "Cardiology"}`` into Chroma's where syntax."""
+    if not filters:
+        return None
+    unknown = set(filters) - set(FILTER_KEYS)
+    if unknown:
+        raise InvalidQuery(f"Unknown search filter: {', '.join(sorted(unknown))}.")
+    clauses = [{key: {"$eq": value}} for key, value in filters.items() if value not in (None, "")]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _matches(row: ChunkRow, filters: dict[str, Any] | None) -> bool:
+    if not filters:
+        return True
+    values = {"course": row.course, "module": row.module, "source": row.chunk.source, "doc_id": row.chunk.doc_id}
+    return all(value in (None, "") or values[key] == value for key, value in filters.items())
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores, key=lambda item: -scores[item])
+
+
+class Retriever:
+    def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder, settings: Settings):
+        self.registry = registry
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
+        query = (query or "").strip()
+        if not query:
+            raise InvalidQuery("Please type something to search for.")
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidQuery(f"Please shorten the question to under {MAX_QUERY_CHARS} characters.")
+        k = k or self.settings.search_k
+        where = chroma_where(filters)
+        vector = self.embedder.embed_query(query)
+        pool = max(4 * k, 20)
+        dense = self.index.query(vector, pool, where)
+        similarity = dict(dense)
+        ranking = [cid for cid, _ in dense]
+        if self.settings.hybrid_search:
+            lexical = [cid for cid, _ in self.registry.lexical_search(query, pool)]
+            ranking = reciprocal_rank_fusion([ranking, lexical])
+        rows = self.registry.chunk_rows(ranking)
+        ranking = [cid for cid in ranking if cid in rows and _matches(rows[cid], filters)][:k]
+        self._fill_similarity(vector, [cid for cid in ranking if cid not in similarity], rows, similarity)
+        hits = tuple(self._hit(rows[cid], similarity[cid]) for cid in ranking)
+        best = max((h.score for h in hits), default=-1.0)
+        return SearchResult(
+            query=query, hits=hits, threshold=self.settings.relevance_threshold,
+            covered=best >= self.settings.relevance_threshold,
+        )
+
+    def _fill_similarity(
+        self, vector: np.ndarray, ids: list[str], rows: dict[str, ChunkRow], similarity: dict[str, float]
+    ) -> None:
+        """Cosine scores for lexical-only hits, so every hit's score means the same thing."""
+        if not ids:
+            return
+        vectors = self.embedder.embed_documents([rows[cid].chunk.embedding_text for cid in ids])
+        for cid, score in zip(ids, vectors @ vector):
+            similarity[cid] = float(score)
+
+    @staticmethod
+    def _hit(row: ChunkRow, score: float) -> SearchHit:
+        chunk = row.chunk
+        return SearchHit(
+            source=chunk.source, section=chunk.section, page=chunk.page, chunk_id=chunk.chunk_id,
+            score=round(score, 4), text=chunk.text, doc_title=row.doc_title, module=row.module,
+        )

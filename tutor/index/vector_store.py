@@ -1,0 +1,144 @@
+"""The Chroma adapter: the only module that talks to chromadb.
+
+Chroma holds curriculum chunks and nothing about learners. It is a derived index:
+the library registry in SQLite is the source of truth and ``tutor reindex``
+rebuilds this collection from it. One writer process per Chroma path; several app
+processes would use Chroma's client/server mode instead.
+
+Vectors are computed by our :class:`~tutor.index.embeddings.Embedder` and handed to
+Chroma explicitly. The collection is still created with our registered embedding
+function, never Chroma's default one (which downloads a model at first use), and
+its name is pinned in the collection so that an index built with one model is not
+silently queried with another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from tutor.domain import Chunk
+from tutor.errors import IndexUnavailable
+from tutor.index.embeddings import Embedder, MiniLMOnnxEmbedder
+
+_UPSERT_BATCH = 2000
+
+
+@register_embedding_function
+class TutorEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's view of our embedder; registered so a reopened collection can rebuild it."""
+
+    def __init__(self, embedder: Embedder):
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._embedder.embed_documents(list(input)))
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return [self._embedder.embed_query(text) for text in input]
+
+    @staticmethod
+    def name() -> str:
+        return "tutor-embedder"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self._embedder.name}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> TutorEmbeddingFunction:
+        if config.get("embedder") == MiniLMOnnxEmbedder.name:
+            return TutorEmbeddingFunction(MiniLMOnnxEmbedder())
+        raise IndexUnavailable(detail=f"cannot rebuild embedder {config!r} without the tutor's settings")
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+
+def _metadata(chunk: Chunk, extra: dict[str, Any]) -> dict[str, Any]:
+    meta = {"doc_id": chunk.doc_id, "source": chunk.source, "section": chunk.section, "ordinal": chunk.ordinal}
+    if chunk.page is not None:
+        meta["page"] = chunk.page
+    meta.update({k: v for k, v in extra.items() if v is not None})
+    return meta
+
+
+class ChromaIndex:
+    """A persistent Chroma collection of curriculum chunks, cosine space."""
+
+    def __init__(self, path: Path, collection: str, embedder: Embedder):
+        self.path = Path(path)
+        self.embedder = embedder
+        self._client = chromadb.PersistentClient(
+            path=str(self.path),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+        self._name = collection
+        self._collection = self._open()
+
+    def _open(self):
+        collection = self._client.get_or_create_collection(
+            self._name,
+            embedding_function=TutorEmbeddingFunction(self.embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self.embedder.name},
+        )
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with != self.embedder.name:
+            raise IndexUnavailable(
+                "The curriculum index was built with a different embedding model. "
+                "Run `tutor reindex` to rebuild it for the current one.",
+                detail=f"collection {self._name!r} embedder={built_with!r}, configured {self.embedder.name!r}",
+            )
+        return collection
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def ids(self) -> set[str]:
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self._collection.get(include=[], limit=5000, offset=offset)
+            found.update(page["ids"])
+            if len(page["ids"]) < 5000:
+                return found
+            offset += 5000
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(chunks), _UPSERT_BATCH):
+            part = chunks[start : start + _UPSERT_BATCH]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=vectors[start : start + _UPSERT_BATCH],
+                documents=[c.text for c in part],
+                metadatas=[_metadata(c, e) for c, e in zip(part, extra[start : start + _UPSERT_BATCH])],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _UPSERT_BATCH):
+            self._collection.delete(ids=ids[start : start + _UPSERT_BATCH])
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) pairs, best first."""
+        if k <= 0 or self.count() == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=k, where=where or None, include=["distances"]
+        )
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    def drop(self) -> None:
+        """Delete the collection and start an empty one (reindex)."""
+        self._client.delete_collection(self._name)
+        self._collection = self._open()

@@ -1,0 +1,74 @@
+"""Reusable pieces of screen: how a passage, a citation or a report looks everywhere.
+
+Curriculum text comes from uploads, so it is shown literally: Markdown with every
+markup character escaped and HTML off (Streamlit's default). A document cannot put
+a link, an image or formatting on the page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tutor.domain import IngestReport, SearchHit, SourceDoc
+
+
+def citation_label(hit: SearchHit) -> str:
+    """'cardiology/heart-failure.md · Heart failure > Management · p. 3'"""
+    parts = [hit.source]
+    if hit.section:
+        parts.append(hit.section)
+    if hit.page:
+        parts.append(f"p. {hit.page}")
+    return " · ".join(parts)
+
+
+def _escape_markdown(text: str) -> str:
+    """Show curriculum text literally: no links, images or emphasis from the document."""
+    for ch in "\\`*_{}[]<>()#+-.!|~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def passage_card(hit: SearchHit, rank: int, *, relevant: bool) -> None:
+    with st.container(border=True):
+        head, score = st.columns([5, 1])
+        head.markdown(f"**{rank}. {_escape_markdown(hit.doc_title or hit.source)}**")
+        head.caption(_escape_markdown(citation_label(hit)))
+        score.metric("match", f"{hit.score:.2f}", label_visibility="visible",
+                     help="Cosine similarity between your question and this passage (1.0 = identical meaning).")
+        if not relevant:
+            st.caption(":orange[Weak match: below the relevance threshold.]")
+        preview = " ".join(hit.text.split())
+        st.markdown(_escape_markdown(preview[:280] + ("…" if len(preview) > 280 else "")))
+        with st.expander("Open passage"):
+            st.markdown(_escape_markdown(hit.text).replace("\n", "  \n"))
+            st.caption(f"Passage id `{hit.chunk_id}`")
+
+
+def ingest_summary(report: IngestReport) -> None:
+    cols = st.columns(5)
+    for col, (label, value) in zip(cols, (
+        ("Added", len(report.added)), ("Updated", len(report.updated)), ("Unchanged", len(report.unchanged)),
+        ("Removed", len(report.removed)), ("Failed", len(report.failed)),
+    )):
+        col.metric(label, value)
+    if report.failed:
+        st.error("Some files were not added:\n\n" + "\n".join(
+            f"- **{_escape_markdown(f.source)}**: {_escape_markdown(f.reason)}" for f in report.failed
+        ))
+    if report.added or report.updated:
+        st.success(f"{report.chunks_added} passages indexed in {report.seconds:.1f} s.")
+
+
+def documents_table(documents: list[SourceDoc]) -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "Title": d.title, "Source": d.source, "Module": d.module or "", "Type": d.kind.upper(),
+                "Passages": d.n_chunks, "Size (KB)": round(d.size_bytes / 1024, 1), "Indexed": d.ingested_at,
+            }
+            for d in documents
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")

@@ -1,0 +1,43 @@
+"""The process-wide Services bundle for the app, built once per data folder.
+
+``st.cache_resource`` holds only this thread-safe bundle; nothing per learner is
+cached here. The cache is keyed by the settings, so tests that point
+``TUTOR_DATA_DIR`` somewhere else get their own bundle.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from tutor.services import Services, build_services
+from tutor.settings import Settings
+
+_bootstrap_lock = threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the curriculum index and the embedding model…")
+def _services_for(settings_json: str) -> Services:
+    return build_services(Settings.model_validate_json(settings_json))
+
+
+def get_services() -> Services:
+    return _services_for(Settings().model_dump_json())
+
+
+def ensure_library(services: Services) -> None:
+    """Index the bundled curriculum on first start, with a progress bar."""
+    if not services.library_is_empty():
+        return
+    with _bootstrap_lock:  # two first visitors must not both index the bundle
+        if not services.library_is_empty() or not services.settings.content_dir.is_dir():
+            return
+        with st.status("Setting up: indexing the bundled curriculum (first start only)…", expanded=True) as status:
+            bar = st.progress(0.0)
+            report = services.ingest_bundled_content(lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+            status.update(
+                label=f"Indexed {len(report.added)} documents ({report.chunks_added} passages).",
+                state="complete" if report.ok else "error",
+                expanded=False,
+            )
