@@ -10,8 +10,10 @@ from tutor.ui.errors import shown_errors
 
 st.set_page_config(page_title="tutor", page_icon=":material/stethoscope:", layout="wide")
 
-with shown_errors():
+with shown_errors() as startup:
     ensure_library(get_services())
+if not startup.ok:
+    st.stop()  # the error is on screen; the pages cannot work without their services
 
 navigation = st.navigation(
     {

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from tutor.errors import TutorError
-from tutor.settings import Settings
+from tutor.settings import load_settings
 
 EXIT_PARTIAL = 1
 
@@ -34,7 +34,7 @@ class _TutorGroup(click.Group):
 def _services():
     from tutor.services import build_services
 
-    return build_services(Settings())
+    return build_services(load_settings())
 
 
 def _emit_json(payload: Any) -> None:
@@ -129,7 +129,7 @@ def doctor(as_json: bool) -> None:
     """Check settings, model files, databases and the index."""
     from tutor.health import run_checks
 
-    checks = run_checks(Settings())
+    checks = run_checks(load_settings())
     if as_json:
         _emit_json([c.model_dump() for c in checks])
     else:

@@ -81,7 +81,10 @@ class SQLiteFile:
             try:
                 yield db
             except BaseException:
-                conn.execute("ROLLBACK")
+                # Some errors (disk full, I/O error, an interrupt) already rolled the transaction
+                # back; a second ROLLBACK would then raise and hide the original exception.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             else:
                 conn.execute("COMMIT")

@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tutor.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,13 +86,19 @@ class Settings(BaseSettings):
         description="Number of passages a search returns by default.",
     )
     relevance_threshold: float = Field(
-        default=0.35,
+        default=0.39,
         description="Cosine similarity the best passage must reach for a question to count as covered by the material (calibrated, see README).",
     )
     hybrid_search: bool = Field(
-        default=False,
-        description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion; off because the evaluation showed no gain.",
+        default=True,
+        description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion (raised recall@1 from 0.84 to 0.93 on the bundled evaluation; see README).",
     )
+
+    @model_validator(mode="after")
+    def _chunk_sizes_fit(self) -> Settings:
+        if self.chunk_overlap_chars * 2 >= self.chunk_max_chars:
+            raise ValueError("TUTOR_CHUNK_OVERLAP_CHARS must be less than half of TUTOR_CHUNK_MAX_CHARS")
+        return self
 
     @property
     def library_db(self) -> Path:
@@ -107,3 +115,15 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value becomes one readable ConfigurationError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TUTOR_{'_'.join(str(p) for p in error['loc']).upper() or 'SETTINGS'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"The tutor's settings are invalid: {problems}", detail=str(exc)) from exc

@@ -82,7 +82,7 @@ class Retriever:
             ranking = reciprocal_rank_fusion([ranking, lexical])
         rows = self.registry.chunk_rows(ranking)
         ranking = [cid for cid in ranking if cid in rows and _matches(rows[cid], filters)][:k]
-        self._fill_similarity(vector, [cid for cid in ranking if cid not in similarity], rows, similarity)
+        self._fill_similarity(vector, [cid for cid in ranking if cid not in similarity], similarity)
         hits = tuple(self._hit(rows[cid], similarity[cid]) for cid in ranking)
         best = max((h.score for h in hits), default=-1.0)
         return SearchResult(
@@ -90,15 +90,10 @@ class Retriever:
             covered=best >= self.settings.relevance_threshold,
         )
 
-    def _fill_similarity(
-        self, vector: np.ndarray, ids: list[str], rows: dict[str, ChunkRow], similarity: dict[str, float]
-    ) -> None:
-        """Cosine scores for lexical-only hits, so every hit's score means the same thing."""
-        if not ids:
-            return
-        vectors = self.embedder.embed_documents([rows[cid].chunk.embedding_text for cid in ids])
-        for cid, score in zip(ids, vectors @ vector):
-            similarity[cid] = float(score)
+    def _fill_similarity(self, vector: np.ndarray, ids: list[str], similarity: dict[str, float]) -> None:
+        """Cosine scores for lexical-only hits from their stored vectors, so every score means the same."""
+        for cid, stored in self.index.vectors(ids).items():
+            similarity[cid] = float(stored @ vector)
 
     @staticmethod
     def _hit(row: ChunkRow, score: float) -> SearchHit:

@@ -138,6 +138,13 @@ class ChromaIndex:
         )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (no re-embedding)."""
+        if not ids:
+            return {}
+        found = self._collection.get(ids=ids, include=["embeddings"])
+        return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(found["ids"], found["embeddings"])}
+
     def drop(self) -> None:
         """Delete the collection and start an empty one (reindex)."""
         self._client.delete_collection(self._name)

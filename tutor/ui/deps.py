@@ -12,18 +12,20 @@ import threading
 import streamlit as st
 
 from tutor.services import Services, build_services
-from tutor.settings import Settings
+from tutor.settings import Settings, load_settings
 
 _bootstrap_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner="Loading the curriculum index and the embedding model…")
-def _services_for(settings_json: str) -> Services:
-    return build_services(Settings.model_validate_json(settings_json))
+def _services_for(key: str, _settings: Settings) -> Services:
+    # Cached per settings (``key``); the underscore keeps the secrets in ``_settings`` out of the hash.
+    return build_services(_settings)
 
 
 def get_services() -> Services:
-    return _services_for(Settings().model_dump_json())
+    settings = load_settings()
+    return _services_for(settings.model_dump_json(), settings)
 
 
 def ensure_library(services: Services) -> None:

@@ -17,14 +17,23 @@ from tutor.errors import TutorError
 log = logging.getLogger("tutor.ui")
 
 
+class Outcome:
+    """Whether the guarded block finished; pages stop when a prerequisite failed."""
+
+    ok = True
+
+
 @contextmanager
-def shown_errors() -> Iterator[None]:
+def shown_errors() -> Iterator[Outcome]:
+    outcome = Outcome()
     try:
-        yield
+        yield outcome
     except TutorError as exc:
+        outcome.ok = False
         log.info("user-facing error: %s", exc)
         st.error(exc.user_message, icon=":material/error:")
     except Exception:
+        outcome.ok = False
         log.exception("unexpected error in a page")
         st.error(
             "Something unexpected went wrong. Your work is saved; please try again, "

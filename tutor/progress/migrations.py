@@ -1,0 +1,188 @@
+"""The progress store's schema, as append-only sqlite-utils migrations.
+
+:class:`tutor.db.SQLiteFile` applies these when a :class:`~tutor.progress.store.ProgressStore`
+is constructed, so a blank file and a file from any earlier release both end up on the
+current schema. Rules: never edit or reorder a migration that has shipped; add a new
+``mNNN_verb_noun`` function instead; tests cover a blank database and an upgrade from
+the previous schema.
+
+Why the tables look like this:
+
+* The DDL is plain SQL rather than ``db[...].create(...)`` so that the schema can carry
+  what sqlite-utils' ``create`` cannot express: ``CHECK`` constraints on every
+  enumerated column (the database refuses a ``mode`` or ``status`` the code does not
+  know, whichever process wrote it), composite foreign keys and ``ON DELETE CASCADE``.
+  The tables are not ``STRICT`` so that the file opens with SQLite older than 3.37.
+* Learner data hangs off ``learners`` with ``ON DELETE CASCADE``: deleting a learner
+  removes everything about them in one statement. Courses have no cascade: a course
+  that still has attempts cannot be deleted by accident.
+* Timestamps are fixed-width ISO-8601 UTC text (see :mod:`tutor.progress.clock`), so
+  the ``(learner_id, <time>)`` indexes serve "this learner, in time order" directly.
+* Ids a client can retry with (``attempt_id``, ``turn_id``) are client-generated text
+  primary keys: a retried write hits the key and is ignored instead of duplicated.
+* Question and case ids are text without a foreign key: questions and cases live in
+  the curriculum files, not in this database.
+* Each statement runs through ``db.execute`` (never ``executescript``, which would
+  commit the surrounding ``BEGIN IMMEDIATE`` transaction half-way).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+MIGRATIONS = Migrations("tutor.progress")
+
+
+def _run(db, statements: list[str]) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+@MIGRATIONS()
+def m001_create_core_tables(db):
+    _run(
+        db,
+        [
+            """
+            CREATE TABLE learners (
+                id INTEGER PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                display_name TEXT NOT NULL,
+                role TEXT NOT NULL DEFAULT 'student'
+                    CHECK (role IN ('student', 'instructor', 'admin')),
+                created_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE courses (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE enrollments (
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                role TEXT NOT NULL DEFAULT 'student' CHECK (role IN ('student', 'instructor')),
+                enrolled_at TEXT NOT NULL,
+                PRIMARY KEY (learner_id, course_id)
+            )
+            """,
+            # The primary key serves "courses of a learner"; this serves "learners of a course".
+            "CREATE INDEX idx_enrollments_course ON enrollments(course_id, role)",
+            """
+            CREATE TABLE attempts (
+                attempt_id TEXT PRIMARY KEY,
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                question_id TEXT NOT NULL,
+                chosen_option TEXT,
+                correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+                time_taken_ms INTEGER CHECK (time_taken_ms IS NULL OR time_taken_ms >= 0),
+                mode TEXT NOT NULL CHECK (mode IN ('tutor', 'exam', 'review')),
+                block_id TEXT,
+                prompt_version TEXT,
+                answered_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX idx_attempts_learner_time ON attempts(learner_id, answered_at)",
+            "CREATE INDEX idx_attempts_question ON attempts(question_id, answered_at)",
+            """
+            CREATE TABLE review_cards (
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                question_id TEXT NOT NULL,
+                card_json TEXT NOT NULL,
+                due TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                last_review TEXT,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (learner_id, question_id)
+            )
+            """,
+            "CREATE INDEX idx_review_cards_due ON review_cards(learner_id, due)",
+            # A log always belongs to a card that exists. Cards are therefore updated with an
+            # UPSERT, never INSERT OR REPLACE, which deletes the row and would cascade to its logs.
+            """
+            CREATE TABLE review_logs (
+                id INTEGER PRIMARY KEY,
+                learner_id INTEGER NOT NULL,
+                question_id TEXT NOT NULL,
+                rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+                reviewed_at TEXT NOT NULL,
+                log_json TEXT NOT NULL,
+                FOREIGN KEY (learner_id, question_id)
+                    REFERENCES review_cards(learner_id, question_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE INDEX idx_review_logs_card ON review_logs(learner_id, question_id, reviewed_at)",
+            "CREATE INDEX idx_review_logs_learner_time ON review_logs(learner_id, reviewed_at)",
+            """
+            CREATE TABLE case_sessions (
+                session_id TEXT PRIMARY KEY,
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                case_id TEXT NOT NULL,
+                stage TEXT NOT NULL,
+                state_json TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'completed', 'abandoned')),
+                score REAL,
+                started_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                completed_at TEXT,
+                CHECK ((status = 'completed') = (completed_at IS NOT NULL))
+            )
+            """,
+            "CREATE INDEX idx_case_sessions_learner_time ON case_sessions(learner_id, started_at)",
+            "CREATE INDEX idx_case_sessions_case ON case_sessions(case_id, status)",
+            # UNIQUE (session_id, turn_index) is also the index that reads a transcript in order.
+            """
+            CREATE TABLE case_turns (
+                id INTEGER PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES case_sessions(session_id) ON DELETE CASCADE,
+                turn_index INTEGER NOT NULL CHECK (turn_index >= 0),
+                role TEXT NOT NULL CHECK (role IN ('student', 'tutor', 'system')),
+                content TEXT NOT NULL,
+                meta_json TEXT,
+                created_at TEXT NOT NULL,
+                UNIQUE (session_id, turn_index)
+            )
+            """,
+            """
+            CREATE TABLE chat_turns (
+                turn_id TEXT PRIMARY KEY,
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                conversation_id TEXT NOT NULL,
+                question TEXT NOT NULL,
+                answer TEXT NOT NULL DEFAULT '',
+                citations_json TEXT NOT NULL DEFAULT '[]',
+                grounded INTEGER NOT NULL CHECK (grounded IN (0, 1)),
+                mode TEXT NOT NULL CHECK (mode IN ('explain', 'socratic')),
+                status TEXT NOT NULL CHECK (status IN ('complete', 'interrupted', 'error')),
+                prompt_version TEXT,
+                model TEXT,
+                latency_ms INTEGER CHECK (latency_ms IS NULL OR latency_ms >= 0),
+                created_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX idx_chat_turns_learner_time ON chat_turns(learner_id, created_at)",
+            "CREATE INDEX idx_chat_turns_conversation ON chat_turns(learner_id, conversation_id, created_at)",
+        ],
+    )
+
+
+@MIGRATIONS()
+def m002_add_attempt_indexes(db):
+    """Indexes for the instructor dashboards and exam-block scoring."""
+    _run(
+        db,
+        [
+            # attempts_for(learner, course_id=...) and per-learner course progress.
+            "CREATE INDEX idx_attempts_learner_course_time ON attempts(learner_id, course_id, answered_at)",
+            # Course-wide dashboards: everything answered in a course since a date.
+            "CREATE INDEX idx_attempts_course_time ON attempts(course_id, answered_at)",
+            # Scoring one timed block; most attempts have no block, so the index skips them.
+            "CREATE INDEX idx_attempts_block ON attempts(block_id) WHERE block_id IS NOT NULL",
+        ],
+    )

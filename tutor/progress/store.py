@@ -1,0 +1,565 @@
+"""The progress store: every learner's attempts, review cards, case sessions and chat turns.
+
+One :class:`ProgressStore` per process (it is in the cached Services bundle) serves
+every Streamlit session and thread. It holds no connection: each method is one unit of
+work on its own short-lived connection from :class:`tutor.db.SQLiteFile`, so it is
+safe to call from any thread, and several processes may share the file.
+
+Concurrency rules this module keeps:
+
+* Every write, and every read-modify-write, runs inside one ``SQLiteFile.write()``,
+  which is a ``BEGIN IMMEDIATE`` transaction: the write lock is taken before the read,
+  so two writers queue on the busy timeout instead of both reading the same old value
+  and one losing its update (``save_review``, ``append_case_turn``,
+  ``update_case_session`` depend on this).
+* Retried writes are idempotent where a client can retry: attempts and chat turns
+  carry a client-generated id and a second insert of the same id is ignored
+  (``ON CONFLICT DO NOTHING``; not ``INSERT OR IGNORE``, which would also swallow
+  ``CHECK`` and ``NOT NULL`` violations).
+* Lists come back oldest-first; with a ``limit`` they are the *latest* ``limit`` rows,
+  still oldest-first, which is what a transcript or a recent-activity view wants.
+  Rows with equal timestamps keep their insertion order.
+
+Time comes only from the injected ``now`` (timezone-aware; see :mod:`tutor.progress.clock`),
+read while the write lock is held, so stored times follow commit order.
+
+Failures: a write that cannot complete (the file stays locked past the busy timeout,
+an unknown learner, course or session, a full disk) raises :class:`StoreError` with a
+``user_message`` fit for the learner and the SQLite detail in ``str(error)``. Calling
+the store with a malformed argument (an empty username, an unknown role, a naive
+datetime) is a programming error and raises ``ValueError`` before any SQL runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar, get_args
+
+import sqlite_utils
+from pydantic import BaseModel
+
+from tutor.db import SQLiteFile
+from tutor.errors import StoreError
+from tutor.progress.clock import Clock, from_iso, to_iso, utc_now
+from tutor.progress.migrations import MIGRATIONS
+from tutor.progress.records import (
+    Attempt,
+    CaseSession,
+    CaseStatus,
+    CaseTurn,
+    ChatTurn,
+    Citation,
+    Course,
+    CourseRole,
+    Enrollment,
+    Learner,
+    LearnerRole,
+    ReviewCard,
+    TurnRole,
+    new_id,
+)
+
+ReviewUpdate = Callable[[ReviewCard | None], tuple[ReviewCard, dict[str, Any]]]
+"""Given the current card (None for a question never reviewed), return the new card and a review log."""
+
+_R = TypeVar("_R", bound=BaseModel)
+
+_UNKNOWN_LEARNER_OR_COURSE = "This could not be saved because the learner or the course is not registered."
+_UNKNOWN_LEARNER = "This could not be saved because the learner is not registered."
+_UNKNOWN_SESSION = "This case discussion could not be found. Please start the case again."
+_READ_FAILED = "Your progress could not be loaded just now. Please try again."
+
+
+class ProgressStore:
+    """The learner progress database. See the module docstring for the rules it keeps."""
+
+    def __init__(self, path: Path, *, now: Clock = utc_now):
+        self._now = now
+        try:
+            self._file = SQLiteFile(Path(path), MIGRATIONS)
+        except sqlite3.Error as exc:  # locked past the timeout while migrating, not a database, ...
+            raise StoreError("The progress database could not be opened.", detail=f"{path}: {exc}") from exc
+
+    @property
+    def path(self) -> Path:
+        return self._file.path
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the applied migrations, in the order they ran."""
+        return self._file.applied_migrations()
+
+    # -- learners and courses -------------------------------------------------------------
+
+    def ensure_learner(
+        self, username: str, display_name: str | None = None, role: LearnerRole = "student"
+    ) -> Learner:
+        """The learner with this username, created if new.
+
+        Idempotent: an existing learner is returned unchanged, whatever ``display_name``
+        and ``role`` say, so that a login can never rename a learner or change a role.
+        Usernames are matched case-insensitively (ASCII) and stripped of surrounding blanks.
+        """
+        username = _required_text(username, "username")
+        _check_choice(role, LearnerRole, "role")
+        display_name = (display_name or "").strip() or username
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO learners (username, display_name, role, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(username) DO NOTHING",
+                [username, display_name, role, self._stamp()],
+            )
+            row = _one(db, "SELECT * FROM learners WHERE username = ?", [username])
+        return _record(Learner, row)
+
+    def get_learner(self, username: str) -> Learner | None:
+        with self._read() as db:
+            row = _one(db, "SELECT * FROM learners WHERE username = ?", [username.strip()])
+        return None if row is None else _record(Learner, row)
+
+    def get_learner_by_id(self, learner_id: int) -> Learner | None:
+        with self._read() as db:
+            row = _one(db, "SELECT * FROM learners WHERE id = ?", [learner_id])
+        return None if row is None else _record(Learner, row)
+
+    def ensure_course(self, course_id: str, title: str) -> Course:
+        """The course, created if new. The title follows the curriculum: a changed title is updated."""
+        course_id = _required_text(course_id, "course_id")
+        title = _required_text(title, "title")
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO courses (id, title, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET title = excluded.title WHERE title != excluded.title",
+                [course_id, title, self._stamp()],
+            )
+            row = _one(db, "SELECT * FROM courses WHERE id = ?", [course_id])
+        return _record(Course, row)
+
+    def enroll(self, learner_id: int, course_id: str, role: CourseRole = "student") -> Enrollment:
+        """Enrol a learner in a course, or change their role in it; idempotent."""
+        _check_choice(role, CourseRole, "role")
+        with self._write(fk_message=_UNKNOWN_LEARNER_OR_COURSE) as db:
+            db.execute(
+                "INSERT INTO enrollments (learner_id, course_id, role, enrolled_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(learner_id, course_id) DO UPDATE SET role = excluded.role",
+                [learner_id, course_id, role, self._stamp()],
+            )
+            row = _one(
+                db, "SELECT * FROM enrollments WHERE learner_id = ? AND course_id = ?", [learner_id, course_id]
+            )
+        return _record(Enrollment, row)
+
+    def enrollments_for(self, learner_id: int) -> list[Enrollment]:
+        """The courses a learner is enrolled in, in the order they were enrolled."""
+        with self._read() as db:
+            rows = db.query(
+                "SELECT * FROM enrollments WHERE learner_id = ? ORDER BY enrolled_at, rowid", [learner_id]
+            )
+            return [_record(Enrollment, row) for row in rows]
+
+    # -- quiz attempts --------------------------------------------------------------------
+
+    def record_attempt(self, attempt: Attempt) -> bool:
+        """Store an attempt; False when its ``attempt_id`` was already stored (the first write wins)."""
+        with self._write(fk_message=_UNKNOWN_LEARNER_OR_COURSE) as db:
+            answered_at = to_iso(attempt.answered_at) if attempt.answered_at else self._stamp()
+            cursor = db.execute(
+                "INSERT INTO attempts (attempt_id, learner_id, course_id, question_id, chosen_option, correct,"
+                " time_taken_ms, mode, block_id, prompt_version, answered_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING",
+                [
+                    attempt.attempt_id,
+                    attempt.learner_id,
+                    attempt.course_id,
+                    attempt.question_id,
+                    attempt.chosen_option,
+                    int(attempt.correct),
+                    attempt.time_taken_ms,
+                    attempt.mode,
+                    attempt.block_id,
+                    attempt.prompt_version,
+                    answered_at,
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def attempts_for(
+        self,
+        learner_id: int,
+        *,
+        course_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Attempt]:
+        """A learner's attempts oldest-first; ``since`` is inclusive, ``limit`` keeps the latest."""
+        where, params = ["learner_id = ?"], [learner_id]
+        if course_id is not None:
+            where.append("course_id = ?")
+            params.append(course_id)
+        if since is not None:
+            where.append("answered_at >= ?")
+            params.append(to_iso(since))
+        with self._read() as db:
+            rows = _latest_oldest_first(db, "attempts", where, params, "answered_at", limit)
+            return [_record(Attempt, row) for row in rows]
+
+    # -- spaced repetition ----------------------------------------------------------------
+
+    def load_card(self, learner_id: int, question_id: str) -> ReviewCard | None:
+        with self._read() as db:
+            return _card(db, learner_id, question_id)
+
+    def save_review(self, learner_id: int, question_id: str, *, update: ReviewUpdate) -> ReviewCard:
+        """Apply one review: read the card, let ``update`` compute the next one, write card and log.
+
+        All of it happens in one ``BEGIN IMMEDIATE`` transaction, so concurrent reviews of the
+        same card serialise and none is lost. ``update`` runs while the write lock is held:
+        it must be pure and quick (the FSRS scheduler is), and if it raises nothing is written.
+        The log must carry ``rating`` (1-4, FSRS Again..Easy); the whole dict is kept as JSON
+        and stamped with the store's clock. Returns the card as saved.
+        """
+        with self._write(fk_message=_UNKNOWN_LEARNER) as db:
+            current = _card(db, learner_id, question_id)
+            new, log = update(current)
+            if not isinstance(new, ReviewCard):
+                raise TypeError(f"update must return a ReviewCard and a dict, got {type(new).__name__}")
+            if (new.learner_id, new.question_id) != (learner_id, question_id):
+                raise ValueError(
+                    f"update returned the card of ({new.learner_id}, {new.question_id!r}),"
+                    f" not ({learner_id}, {question_id!r})"
+                )
+            rating = _rating(log)
+            stamp = self._stamp()
+            # An UPSERT, not INSERT OR REPLACE: replacing deletes the row and would cascade to its logs.
+            db.execute(
+                "INSERT INTO review_cards (learner_id, question_id, card_json, due, state, last_review, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(learner_id, question_id) DO UPDATE SET card_json = excluded.card_json,"
+                " due = excluded.due, state = excluded.state, last_review = excluded.last_review,"
+                " updated_at = excluded.updated_at",
+                [
+                    learner_id,
+                    question_id,
+                    _dumps(new.card),
+                    to_iso(new.due),
+                    new.state,
+                    to_iso(new.last_review) if new.last_review else None,
+                    stamp,
+                ],
+            )
+            db.execute(
+                "INSERT INTO review_logs (learner_id, question_id, rating, reviewed_at, log_json)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [learner_id, question_id, rating, stamp, _dumps(log)],
+            )
+        return new.model_copy(update={"updated_at": from_iso(stamp)})
+
+    def due_cards(self, learner_id: int, *, until: datetime, limit: int | None = None) -> list[ReviewCard]:
+        """Cards due at or before ``until``, most overdue first."""
+        with self._read() as db:
+            rows = db.query(
+                "SELECT * FROM review_cards WHERE learner_id = ? AND due <= ?"
+                " ORDER BY due, question_id LIMIT ?",
+                [learner_id, to_iso(until), _sql_limit(limit)],
+            )
+            return [_card_from_row(row) for row in rows]
+
+    # -- clinical case sessions -----------------------------------------------------------
+
+    def start_case_session(self, learner_id: int, case_id: str, stage: str, state: dict[str, Any]) -> CaseSession:
+        """Open a new, active session of a case for a learner."""
+        case_id = _required_text(case_id, "case_id")
+        session_id = new_id()
+        with self._write(fk_message=_UNKNOWN_LEARNER) as db:
+            stamp = self._stamp()
+            db.execute(
+                "INSERT INTO case_sessions (session_id, learner_id, case_id, stage, state_json, status,"
+                " started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
+                [session_id, learner_id, case_id, stage, _dumps(state), stamp, stamp],
+            )
+            row = _one(db, "SELECT * FROM case_sessions WHERE session_id = ?", [session_id])
+        return _session_from_row(row)
+
+    def update_case_session(
+        self,
+        session_id: str,
+        *,
+        stage: str,
+        state: dict[str, Any],
+        status: CaseStatus | None = None,
+        score: float | None = None,
+    ) -> CaseSession:
+        """Save the case mode's new stage and state; ``status``/``score`` change only when given.
+
+        ``completed_at`` is stamped when the status becomes 'completed' and is kept while it stays so.
+        """
+        if status is not None:
+            _check_choice(status, CaseStatus, "status")
+        with self._write() as db:
+            stamp = self._stamp()
+            row = _one(db, "SELECT status, score, completed_at FROM case_sessions WHERE session_id = ?", [session_id])
+            if row is None:
+                raise StoreError(_UNKNOWN_SESSION, detail=f"no case session {session_id!r}")
+            new_status = status or row["status"]
+            if new_status != "completed":
+                completed_at = None
+            else:
+                completed_at = row["completed_at"] or stamp
+            db.execute(
+                "UPDATE case_sessions SET stage = ?, state_json = ?, status = ?, score = ?, updated_at = ?,"
+                " completed_at = ? WHERE session_id = ?",
+                [
+                    stage,
+                    _dumps(state),
+                    new_status,
+                    row["score"] if score is None else score,
+                    stamp,
+                    completed_at,
+                    session_id,
+                ],
+            )
+            row = _one(db, "SELECT * FROM case_sessions WHERE session_id = ?", [session_id])
+        return _session_from_row(row)
+
+    def append_case_turn(
+        self, session_id: str, role: TurnRole, content: str, meta: dict[str, Any] | None = None
+    ) -> CaseTurn:
+        """Append a turn to a session's transcript; its ``turn_index`` is the next free one.
+
+        The index is allocated inside the write transaction, so concurrent appends to one
+        session get 0, 1, 2, ... without gaps or clashes. The session's ``updated_at`` moves too.
+        """
+        _check_choice(role, TurnRole, "role")
+        with self._write() as db:
+            stamp = self._stamp()
+            touched = db.execute(
+                "UPDATE case_sessions SET updated_at = ? WHERE session_id = ?", [stamp, session_id]
+            ).rowcount
+            if not touched:
+                raise StoreError(_UNKNOWN_SESSION, detail=f"no case session {session_id!r}")
+            (turn_index,) = db.execute(
+                "SELECT COALESCE(MAX(turn_index) + 1, 0) FROM case_turns WHERE session_id = ?", [session_id]
+            ).fetchone()
+            db.execute(
+                "INSERT INTO case_turns (session_id, turn_index, role, content, meta_json, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [session_id, turn_index, role, content, None if meta is None else _dumps(meta), stamp],
+            )
+        return CaseTurn(
+            session_id=session_id,
+            turn_index=turn_index,
+            role=role,
+            content=content,
+            meta=meta,
+            created_at=from_iso(stamp),
+        )
+
+    def case_turns(self, session_id: str) -> list[CaseTurn]:
+        """A session's transcript in turn order."""
+        with self._read() as db:
+            rows = db.query("SELECT * FROM case_turns WHERE session_id = ? ORDER BY turn_index", [session_id])
+            return [_turn_from_row(row) for row in rows]
+
+    def get_case_session(self, session_id: str) -> CaseSession | None:
+        with self._read() as db:
+            row = _one(db, "SELECT * FROM case_sessions WHERE session_id = ?", [session_id])
+        return None if row is None else _session_from_row(row)
+
+    def case_sessions_for(
+        self, learner_id: int, *, case_id: str | None = None, status: CaseStatus | None = None
+    ) -> list[CaseSession]:
+        """A learner's case sessions, oldest-first (e.g. the active one to resume)."""
+        where, params = ["learner_id = ?"], [learner_id]
+        if case_id is not None:
+            where.append("case_id = ?")
+            params.append(case_id)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        with self._read() as db:
+            rows = _latest_oldest_first(db, "case_sessions", where, params, "started_at", None)
+            return [_session_from_row(row) for row in rows]
+
+    # -- tutor chat -----------------------------------------------------------------------
+
+    def record_chat_turn(self, turn: ChatTurn) -> bool:
+        """Store a chat turn; False when its ``turn_id`` was already stored (the first write wins)."""
+        with self._write(fk_message=_UNKNOWN_LEARNER_OR_COURSE) as db:
+            created_at = to_iso(turn.created_at) if turn.created_at else self._stamp()
+            cursor = db.execute(
+                "INSERT INTO chat_turns (turn_id, learner_id, course_id, conversation_id, question, answer,"
+                " citations_json, grounded, mode, status, prompt_version, model, latency_ms, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
+                [
+                    turn.turn_id,
+                    turn.learner_id,
+                    turn.course_id,
+                    turn.conversation_id,
+                    turn.question,
+                    turn.answer,
+                    _dumps([c.model_dump() for c in turn.citations]),
+                    int(turn.grounded),
+                    turn.mode,
+                    turn.status,
+                    turn.prompt_version,
+                    turn.model,
+                    turn.latency_ms,
+                    created_at,
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def chat_history(
+        self, learner_id: int, conversation_id: str | None = None, limit: int | None = 50
+    ) -> list[ChatTurn]:
+        """The latest ``limit`` chat turns of a learner (of one conversation if given), oldest-first."""
+        where, params = ["learner_id = ?"], [learner_id]
+        if conversation_id is not None:
+            where.append("conversation_id = ?")
+            params.append(conversation_id)
+        with self._read() as db:
+            rows = _latest_oldest_first(db, "chat_turns", where, params, "created_at", limit)
+            return [_chat_from_row(row) for row in rows]
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _stamp(self) -> str:
+        return to_iso(self._now())
+
+    @contextmanager
+    def _write(self, fk_message: str | None = None) -> Iterator[sqlite_utils.Database]:
+        """``SQLiteFile.write()`` with SQLite failures turned into :class:`StoreError`."""
+        try:
+            with self._file.write() as db:
+                yield db
+        except sqlite3.IntegrityError as exc:
+            if fk_message and "FOREIGN KEY" in str(exc):
+                raise StoreError(fk_message, detail=f"{self.path}: {exc}") from exc
+            raise StoreError(detail=f"{self.path}: {exc}") from exc
+        except sqlite3.Error as exc:  # locked past the busy timeout, disk full, I/O error
+            raise StoreError(detail=f"{self.path}: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite_utils.Database]:
+        try:
+            with self._file.read() as db:
+                yield db
+        except sqlite3.Error as exc:
+            raise StoreError(_READ_FAILED, detail=f"{self.path}: {exc}") from exc
+
+
+# -- row <-> record -------------------------------------------------------------------------
+
+
+def _record(model: type[_R], row: dict[str, Any]) -> _R:
+    """A record from a row, ignoring columns the record does not know.
+
+    The records forbid unknown fields (a typo in a caller's keyword must fail), but a
+    column added by a later migration must not break a process still running older code.
+    """
+    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+def _sql_limit(limit: int | None) -> int:
+    """SQLite's ``LIMIT -1`` means no limit."""
+    if limit is None:
+        return -1
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    return limit
+
+
+def _latest_oldest_first(
+    db: sqlite_utils.Database, table: str, where: list[str], params: list[Any], time_column: str, limit: int | None
+) -> list[dict[str, Any]]:
+    """The latest ``limit`` matching rows, returned oldest-first; rowid breaks timestamp ties."""
+    sql = (
+        f"SELECT * FROM (SELECT rowid AS _seq, * FROM {table} WHERE {' AND '.join(where)}"
+        f" ORDER BY {time_column} DESC, rowid DESC LIMIT ?) ORDER BY {time_column}, _seq"
+    )
+    rows = []
+    for row in db.query(sql, [*params, _sql_limit(limit)]):
+        row.pop("_seq")
+        rows.append(row)
+    return rows
+
+
+def _card(db: sqlite_utils.Database, learner_id: int, question_id: str) -> ReviewCard | None:
+    row = _one(db, "SELECT * FROM review_cards WHERE learner_id = ? AND question_id = ?", [learner_id, question_id])
+    return None if row is None else _card_from_row(row)
+
+
+def _card_from_row(row: dict[str, Any]) -> ReviewCard:
+    return ReviewCard(
+        learner_id=row["learner_id"],
+        question_id=row["question_id"],
+        card=json.loads(row["card_json"]),
+        due=row["due"],
+        state=row["state"],
+        last_review=row["last_review"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _session_from_row(row: dict[str, Any]) -> CaseSession:
+    state = json.loads(row.pop("state_json"))
+    return _record(CaseSession, {**row, "state": state})
+
+
+def _turn_from_row(row: dict[str, Any]) -> CaseTurn:
+    meta = row["meta_json"]
+    return CaseTurn(
+        session_id=row["session_id"],
+        turn_index=row["turn_index"],
+        role=row["role"],
+        content=row["content"],
+        meta=None if meta is None else json.loads(meta),
+        created_at=row["created_at"],
+    )
+
+
+def _chat_from_row(row: dict[str, Any]) -> ChatTurn:
+    citations = tuple(Citation.model_validate(c) for c in json.loads(row.pop("citations_json")))
+    return _record(ChatTurn, {**row, "citations": citations})
+
+
+def _dumps(value: Any) -> str:
+    """JSON for a TEXT column; datetimes (as in scheduler logs) become stored-format ISO text."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_iso(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _rating(log: dict[str, Any]) -> int:
+    try:
+        rating = int(log["rating"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the review log needs an integer 'rating' (1-4), got {log!r}") from exc
+    if not 1 <= rating <= 4:
+        raise ValueError(f"rating must be 1 (Again) to 4 (Easy), got {rating}")
+    return rating
+
+
+def _required_text(value: str, name: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def _check_choice(value: str, choices: Any, name: str) -> None:
+    allowed = get_args(choices)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
