@@ -120,3 +120,42 @@ class IngestReport(_Frozen):
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+class Citation(_Frozen):
+    """A passage an answer rests on; always one that was retrieved for that answer."""
+
+    number: int  # the [n] marker shown in the answer text
+    source: str
+    section: str
+    page: int | None = None
+    chunk_id: str
+    doc_title: str = ""
+    text: str = ""  # the whole passage, so the student can open it
+
+
+class Quote(_Frozen):
+    """A sentence copied verbatim from a cited passage that supports a sentence of the answer."""
+
+    citation_number: int
+    text: str
+    similarity: float
+
+
+class Answer(_Frozen):
+    """What the tutor says, with everything needed to check it."""
+
+    question: str
+    text: str
+    grounded: bool = Field(description="True only when the answer rests on retrieved course passages")
+    kind: str = Field(description="answer | hint | not_covered | general_knowledge | referral | interrupted")
+    mode: str = "explain"
+    citations: tuple[Citation, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    removed_citations: int = Field(default=0, description="Citation markers that pointed outside the retrieved set")
+    hint_level: int | None = None
+    model: str = ""
+    prompt_version: str = ""
+    latency_ms: int = 0
+    conversation_id: str = ""
+    turn_id: str = ""

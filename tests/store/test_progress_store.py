@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from tutor.errors import StoreError
-from tutor.progress.records import Attempt, ChatTurn, Citation, ReviewCard
+from tutor.domain import Citation
+from tutor.progress.records import Attempt, ChatTurn, ReviewCard
 from tutor.progress.store import ProgressStore
 
 from .stepping_clock import START
@@ -308,7 +309,7 @@ def chat(learner, course, conversation_id="conv-1", **overrides) -> ChatTurn:
         conversation_id=conversation_id,
         question="What causes a third heart sound?",
         answer="Rapid ventricular filling [1].",
-        citations=(Citation(source="cardio.md", section="Heart sounds", page=None, chunk_id="abc123"),),
+        citations=(Citation(number=1, source="cardio.md", section="Heart sounds", page=None, chunk_id="abc123"),),
         grounded=True,
         prompt_version="ask-v1",
         model="fake",

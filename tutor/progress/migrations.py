@@ -186,3 +186,15 @@ def m002_add_attempt_indexes(db):
             "CREATE INDEX idx_attempts_block ON attempts(block_id) WHERE block_id IS NOT NULL",
         ],
     )
+
+
+@MIGRATIONS()
+def m003_add_chat_turn_evidence(db):
+    """Keep what the student saw: the kind of reply and the verbatim supporting quotes."""
+    _run(
+        db,
+        [
+            "ALTER TABLE chat_turns ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer'",
+            "ALTER TABLE chat_turns ADD COLUMN quotes_json TEXT NOT NULL DEFAULT '[]'",
+        ],
+    )

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tutor.domain import Citation, Quote
+
 LearnerRole = Literal["student", "instructor", "admin"]
 CourseRole = Literal["student", "instructor"]
 AttemptMode = Literal["tutor", "exam", "review"]
@@ -117,15 +119,6 @@ class CaseTurn(_Record):
     created_at: AwareDatetime
 
 
-class Citation(_Record):
-    """Where a sentence of an answer comes from: enough to show and to re-find the passage."""
-
-    source: str
-    section: str = ""
-    page: int | None = None
-    chunk_id: str
-
-
 class ChatTurn(_Record):
     """One question to the grounded tutor and its answer (possibly partial or failed)."""
 
@@ -136,6 +129,8 @@ class ChatTurn(_Record):
     question: str
     answer: str = ""
     citations: tuple[Citation, ...] = ()
+    quotes: tuple[Quote, ...] = ()
+    kind: str = Field(default="answer", description="answer | hint | not_covered | general_knowledge | referral | unsupported | interrupted")
     grounded: bool
     mode: ChatMode = "explain"
     status: ChatStatus = "complete"

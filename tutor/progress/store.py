@@ -44,6 +44,7 @@ import sqlite_utils
 from pydantic import BaseModel
 
 from tutor.db import SQLiteFile
+from tutor.domain import Citation, Quote
 from tutor.errors import StoreError
 from tutor.progress.clock import Clock, from_iso, to_iso, utc_now
 from tutor.progress.migrations import MIGRATIONS
@@ -53,7 +54,6 @@ from tutor.progress.records import (
     CaseStatus,
     CaseTurn,
     ChatTurn,
-    Citation,
     Course,
     CourseRole,
     Enrollment,
@@ -392,8 +392,8 @@ class ProgressStore:
             created_at = to_iso(turn.created_at) if turn.created_at else self._stamp()
             cursor = db.execute(
                 "INSERT INTO chat_turns (turn_id, learner_id, course_id, conversation_id, question, answer,"
-                " citations_json, grounded, mode, status, prompt_version, model, latency_ms, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
+                " citations_json, quotes_json, kind, grounded, mode, status, prompt_version, model, latency_ms,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
                 [
                     turn.turn_id,
                     turn.learner_id,
@@ -402,6 +402,8 @@ class ProgressStore:
                     turn.question,
                     turn.answer,
                     _dumps([c.model_dump() for c in turn.citations]),
+                    _dumps([q.model_dump() for q in turn.quotes]),
+                    turn.kind,
                     int(turn.grounded),
                     turn.mode,
                     turn.status,
@@ -528,7 +530,8 @@ def _turn_from_row(row: dict[str, Any]) -> CaseTurn:
 
 def _chat_from_row(row: dict[str, Any]) -> ChatTurn:
     citations = tuple(Citation.model_validate(c) for c in json.loads(row.pop("citations_json")))
-    return _record(ChatTurn, {**row, "citations": citations})
+    quotes = tuple(Quote.model_validate(q) for q in json.loads(row.pop("quotes_json")))
+    return _record(ChatTurn, {**row, "citations": citations, "quotes": quotes})
 
 
 def _dumps(value: Any) -> str:

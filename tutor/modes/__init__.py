@@ -1,0 +1,1 @@
+"""Use cases: ask (grounded tutor); quiz and case discussion come next."""

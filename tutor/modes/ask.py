@@ -1,0 +1,263 @@
+"""Ask: a student's question in, a checked answer out, every turn stored.
+
+The flow is a fixed sequence in code; the model only phrases the reply:
+
+1. validate (empty, too long) and screen for requests for clinical advice about a
+   real patient (a referral, no model call);
+2. retrieve passages for the question; if none clears the relevance threshold, say
+   the material does not cover it (or, if the instructor allows it, answer from
+   general knowledge, labelled and marked not grounded);
+3. run the agent with those passages as its evidence and the task the code chose
+   (explain, a Socratic hint rung, or the reveal);
+4. check the reply: Socratic hints that give the answer away are replaced; citation
+   markers outside the evidence or unsupported by it are removed and counted;
+   supporting sentences are quoted from the passages; markup and links are stripped;
+5. store the turn (complete, or interrupted when the model failed mid-answer).
+
+:meth:`AskService.stream` yields text as it arrives (only where streaming cannot leak
+an answer the ladder withholds) and finally the :class:`~tutor.domain.Answer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from functools import cached_property
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+
+from tutor.agent.citations import CheckedAnswer, check_citations, split_sentences
+from tutor.agent.hint_ladder import Ladder
+from tutor.agent.output_filter import safe_markdown
+from tutor.agent.scope_guard import asks_for_clinical_advice
+from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
+from tutor.domain import Answer, SearchHit
+from tutor.errors import InvalidQuery
+from tutor.index.embeddings import Embedder
+from tutor.index.retrieve import Retriever
+from tutor.llm.factory import model_label
+from tutor.llm.model_errors import model_failure
+from tutor.llm.prompts import (
+    EXPLAIN_TASK,
+    NO_ANSWER,
+    NOT_COVERED_ANSWER,
+    PROMPT_VERSION,
+    REFERRAL_ANSWER,
+    SOCRATIC_FALLBACK,
+)
+from tutor.progress.records import ChatTurn
+from tutor.progress.store import ProgressStore
+from tutor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_SAYS_NOT_COVERED = re.compile(r"(?:course )?material does not cover|not (?:covered|in) (?:by )?the (?:provided |course )?(?:material|passages)", re.I)
+_GIVEAWAY_SIMILARITY = 0.8  # a hint sentence this close to a passage sentence states the answer
+_HISTORY_TURNS = 2
+_STEP_CAP_PREFIX = "Model call limits exceeded"  # what ModelCallLimitMiddleware says when it stops the agent
+
+
+class AskService:
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        embedder: Embedder,
+        progress: ProgressStore,
+        settings: Settings,
+        chat_model: Callable[[], BaseChatModel],
+    ):
+        self.retriever = retriever
+        self.embedder = embedder
+        self.progress = progress
+        self.settings = settings
+        self._chat_model = chat_model
+
+    @cached_property
+    def model(self) -> BaseChatModel:
+        """Built on first use: starting the local model takes seconds, and search needs none."""
+        return self._chat_model()
+
+    @cached_property
+    def agent(self):
+        return build_tutor_agent(
+            self.model, self.retriever, k=self.settings.search_k,
+            threshold=self.settings.relevance_threshold, max_model_calls=self.settings.agent_max_steps,
+        )
+
+    # -- entry points -----------------------------------------------------------
+    def ask(self, question: str, **kwargs) -> Answer:
+        """Like :meth:`stream`, returning only the final answer."""
+        answer = None
+        for event in self.stream(question, **kwargs):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        learner_id: int,
+        conversation_id: str | None = None,
+        mode: str = "explain",
+        ladder: Ladder | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield partial reply texts (already made safe to render), then the final Answer.
+
+        In Socratic mode pass the thread's ``ladder``: ``question`` is then the student's
+        latest message and the ladder's rung decides the task.
+        """
+        question = self._validated(question)
+        conversation_id = conversation_id or str(uuid.uuid4())
+        started = time.perf_counter()
+        base = {"question": question, "mode": mode, "conversation_id": conversation_id,
+                "turn_id": str(uuid.uuid4()), "prompt_version": PROMPT_VERSION}
+
+        if asks_for_clinical_advice(question):
+            yield self._store(Answer(text=REFERRAL_ANSWER, grounded=False, kind="referral", **base), learner_id, started)
+            return
+
+        socratic = mode == "socratic"
+        ladder = (ladder or Ladder.start(question)) if socratic else None
+        topic = ladder.question if ladder else question
+        result = self.retriever.search(topic, self.settings.search_k, {"course": self.settings.course})
+        evidence = [h for h in result.hits if h.score >= result.threshold]
+
+        if not evidence:
+            if not self.settings.allow_general_knowledge:
+                yield self._store(Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", **base),
+                                  learner_id, started)
+                return
+            context = TutorContext(learner_id=learner_id, course_id=self.settings.course, task="", general_knowledge=True)
+        else:
+            context = TutorContext(learner_id=learner_id, course_id=self.settings.course,
+                                   task=ladder.task if ladder else EXPLAIN_TASK)
+
+        may_stream = not socratic or ladder.revealed
+        messages = self._history(learner_id, conversation_id) + [HumanMessage(self._student_turn(question, ladder))]
+        partial: list[str] = []
+        try:
+            state = None
+            for mode_name, data in self.agent.stream(
+                {"messages": messages, "evidence": [h.model_dump() for h in evidence]},
+                context=context,
+                stream_mode=["messages", "values"],
+                config={"recursion_limit": 4 * self.settings.agent_max_steps + 2},
+            ):
+                if mode_name == "values":
+                    state = data
+                elif may_stream:
+                    chunk, metadata = data
+                    if isinstance(chunk, AIMessageChunk) and metadata.get("langgraph_node") == "model" and chunk.content:
+                        partial.append(str(chunk.content))
+                        yield safe_markdown("".join(partial))
+        except Exception as exc:  # the model failed: classify, keep what arrived, never crash
+            failure = model_failure(exc)
+            log.warning("model failure: %s", exc)
+            if partial:
+                text = safe_markdown("".join(partial))
+                yield self._store(Answer(text=text, grounded=False, kind="interrupted", model=model_label(self.model),
+                                         **base), learner_id, started, status="interrupted")
+                return
+            self._store(Answer(text="", grounded=False, kind="interrupted", model=model_label(self.model), **base),
+                        learner_id, started, status="error")
+            raise failure from exc
+
+        reply = self._final_text(state)
+        ledger = evidence_of(state) if state else evidence
+        answer = self._judge(reply, ledger, ladder, context, base)
+        yield self._store(answer, learner_id, started)
+
+    # -- steps --------------------------------------------------------------------
+    def _validated(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InvalidQuery("Please type a question.")
+        if len(question) > self.settings.question_max_chars:
+            raise InvalidQuery(
+                f"Please keep your question under {self.settings.question_max_chars} characters "
+                f"(it has {len(question)})."
+            )
+        return question
+
+    @staticmethod
+    def _student_turn(question: str, ladder: Ladder | None) -> str:
+        if ladder and ladder.attempts:
+            return f"My question was: {ladder.question}\nMy attempt: {ladder.attempts[-1]}"
+        return question
+
+    def _history(self, learner_id: int, conversation_id: str) -> list[BaseMessage]:
+        turns = self.progress.chat_history(learner_id, conversation_id, limit=_HISTORY_TURNS)
+        messages: list[BaseMessage] = []
+        for turn in turns:
+            if turn.status == "complete" and turn.kind in ("answer", "hint"):
+                messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
+        return messages
+
+    @staticmethod
+    def _final_text(state: dict | None) -> str:
+        """The model's last words; empty when it only called tools or hit the step cap."""
+        for message in reversed((state or {}).get("messages", [])):
+            if isinstance(message, AIMessage) and message.content and not message.tool_calls:
+                text = str(message.content)
+                return "" if text.startswith(_STEP_CAP_PREFIX) else text
+        return ""
+
+    def _judge(self, reply: str, ledger: list[SearchHit], ladder: Ladder | None, context: TutorContext, base: dict) -> Answer:
+        model = model_label(self.model)
+        if context.general_knowledge:
+            return Answer(text=safe_markdown(reply), grounded=False, kind="general_knowledge", model=model, **base)
+        if not reply.strip():
+            return Answer(text=NO_ANSWER, grounded=False, kind="unsupported", model=model, **base)
+        if _SAYS_NOT_COVERED.search(reply):
+            return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model, **base)
+
+        hinting = ladder is not None and not ladder.revealed
+        if hinting and self._gives_answer_away(reply, ledger):
+            section = ledger[0].section or ledger[0].doc_title
+            reply = SOCRATIC_FALLBACK.format(section=section)
+        checked: CheckedAnswer = check_citations(
+            reply, ledger, self.embedder.embed_documents, quote_min_similarity=self.settings.quote_min_similarity,
+        )
+        text = safe_markdown(checked.text)
+        if hinting:
+            early = ladder.rung < 2  # the first rungs must not point at the passage that holds the answer
+            return Answer(
+                text=text, grounded=True, kind="hint", hint_level=ladder.rung, model=model,
+                citations=() if early else checked.citations, removed_citations=checked.removed, **base,
+            )
+        if not checked.citations:
+            return Answer(text=text, grounded=False, kind="unsupported", removed_citations=checked.removed,
+                          model=model, **base)
+        return Answer(
+            text=text, grounded=True, kind="answer", citations=checked.citations, quotes=checked.quotes,
+            removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model, **base,
+        )
+
+    def _gives_answer_away(self, reply: str, ledger: list[SearchHit]) -> bool:
+        statements = [s for s in split_sentences(reply) if not s.rstrip().endswith("?")]
+        facts = [s for hit in ledger for s in split_sentences(hit.text)]
+        if not statements or not facts:
+            return False
+        vectors = self.embedder.embed_documents(statements + facts)
+        similarity = vectors[: len(statements)] @ vectors[len(statements):].T
+        return bool((similarity >= _GIVEAWAY_SIMILARITY).any())
+
+    def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
+        latency = int((time.perf_counter() - started) * 1000)
+        answer = answer.model_copy(update={"latency_ms": latency})
+        self.progress.record_chat_turn(ChatTurn(
+            turn_id=answer.turn_id, learner_id=learner_id, course_id=self.settings.course,
+            conversation_id=answer.conversation_id, question=answer.question, answer=answer.text,
+            citations=answer.citations, quotes=answer.quotes, kind=answer.kind, grounded=answer.grounded,
+            mode=answer.mode, status=status, prompt_version=answer.prompt_version, model=answer.model or None,
+            latency_ms=latency,
+        ))
+        return answer
+
