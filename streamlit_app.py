@@ -19,6 +19,7 @@ navigation = st.navigation(
     {
         "Study": [
             st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/ask.py", title="Ask the tutor", icon=":material/forum:"),
             st.Page("pages/search.py", title="Search the curriculum", icon=":material/search:"),
         ],
         "Teach": [

@@ -82,6 +82,17 @@ class AskService:
         """Built on first use: starting the local model takes seconds, and search needs none."""
         return self._chat_model()
 
+    @property
+    def model_loaded(self) -> bool:
+        return "model" in self.__dict__
+
+    def warm_up(self) -> str:
+        """Build (for the local model: start) the chat model now; returns its name."""
+        return model_label(self.model)
+
+    def history(self, learner_id: int, conversation_id: str) -> list[ChatTurn]:
+        return self.progress.chat_history(learner_id, conversation_id, limit=100)
+
     @cached_property
     def agent(self):
         return build_tutor_agent(

@@ -23,7 +23,7 @@ def citation_label(hit: SearchHit) -> str:
     return " · ".join(parts)
 
 
-def _escape_markdown(text: str) -> str:
+def escape_markdown(text: str) -> str:
     """Show curriculum text literally: no links, images or emphasis from the document."""
     for ch in "\\`*_{}[]<>()#+-.!|~$":
         text = text.replace(ch, "\\" + ch)
@@ -33,16 +33,16 @@ def _escape_markdown(text: str) -> str:
 def passage_card(hit: SearchHit, rank: int, *, relevant: bool) -> None:
     with st.container(border=True):
         head, score = st.columns([5, 1])
-        head.markdown(f"**{rank}. {_escape_markdown(hit.doc_title or hit.source)}**")
-        head.caption(_escape_markdown(citation_label(hit)))
+        head.markdown(f"**{rank}. {escape_markdown(hit.doc_title or hit.source)}**")
+        head.caption(escape_markdown(citation_label(hit)))
         score.metric("match", f"{hit.score:.2f}", label_visibility="visible",
                      help="Cosine similarity between your question and this passage (1.0 = identical meaning).")
         if not relevant:
             st.caption(":orange[Weak match: below the relevance threshold.]")
         preview = " ".join(hit.text.split())
-        st.markdown(_escape_markdown(preview[:280] + ("…" if len(preview) > 280 else "")))
+        st.markdown(escape_markdown(preview[:280] + ("…" if len(preview) > 280 else "")))
         with st.expander("Open passage"):
-            st.markdown(_escape_markdown(hit.text).replace("\n", "  \n"))
+            st.markdown(escape_markdown(hit.text).replace("\n", "  \n"))
             st.caption(f"Passage id `{hit.chunk_id}`")
 
 
@@ -55,7 +55,7 @@ def ingest_summary(report: IngestReport) -> None:
         col.metric(label, value)
     if report.failed:
         st.error("Some files were not added:\n\n" + "\n".join(
-            f"- **{_escape_markdown(f.source)}**: {_escape_markdown(f.reason)}" for f in report.failed
+            f"- **{escape_markdown(f.source)}**: {escape_markdown(f.reason)}" for f in report.failed
         ))
     if report.added or report.updated:
         st.success(f"{report.chunks_added} passages indexed in {report.seconds:.1f} s.")

@@ -1,0 +1,73 @@
+"""Ask the tutor: grounded answers with citations you can open, or Socratic hints."""
+
+import streamlit as st
+
+from tutor.agent.hint_ladder import Ladder
+from tutor.domain import Answer
+from tutor.ui.answer_view import reply_view
+from tutor.ui.deps import get_services
+from tutor.ui.errors import shown_errors
+from tutor.ui.identity import conversation_id, current_learner, new_conversation
+
+LADDER = "ask.ladder"  # the active Socratic thread of this browser session
+STEP = "ask.step"  # a hint-ladder button pressed on the previous run
+
+
+def queue_step(step: str) -> None:
+    st.session_state[STEP] = step
+
+st.title("Ask the tutor")
+services = get_services()
+learner = current_learner(services)
+conversation = conversation_id()
+
+left, right = st.columns([3, 1])
+mode_label = left.segmented_control(
+    "Mode", ["Explain", "Socratic"], default="Explain", key="ask.mode",
+    help="Explain answers directly. Socratic guides you with questions and hints first; ask for the answer when ready.",
+)
+mode = "socratic" if mode_label == "Socratic" else "explain"
+if right.button("New conversation", icon=":material/add_comment:"):
+    new_conversation()
+    st.session_state.pop(LADDER, None)
+    st.rerun()
+st.caption("Answers come only from your course material, with the passages they rest on. "
+           "An educational tool, not clinical advice.")
+
+for turn in services.tutor.history(learner.id, conversation):
+    with st.chat_message("user"):
+        st.markdown(turn.question)
+    with st.chat_message("assistant"):
+        reply_view(turn.answer, turn.kind if turn.status == "complete" else "interrupted", turn.citations, turn.quotes)
+
+ladder: Ladder | None = st.session_state.get(LADDER) if mode == "socratic" else None
+pending = st.session_state.pop(STEP, None)
+step = {"hint": ladder.next_hint, "reveal": ladder.reveal}[pending]() if ladder and pending else None
+placeholder = "Your answer to the tutor's question…" if ladder and not ladder.revealed else "Ask about the course material…"
+message = st.chat_input(placeholder, max_chars=services.settings.question_max_chars)
+
+if message or step:
+    if mode == "socratic":
+        ladder = step or (ladder.attempt(message) if ladder and not ladder.revealed else Ladder.start(message))
+        st.session_state[LADDER] = ladder
+    question = message or ladder.question
+    with st.chat_message("user"):
+        st.markdown(question if message else ("Next hint, please." if not ladder.revealed else "Show me the answer."))
+    with st.chat_message("assistant"), shown_errors():
+        if not services.tutor.model_loaded:
+            with st.spinner("Starting the language model (first question only, a few seconds)…"):
+                services.tutor.warm_up()
+        live = st.empty()
+        for event in services.tutor.stream(question, learner_id=learner.id, conversation_id=conversation,
+                                           mode=mode, ladder=ladder):
+            if isinstance(event, Answer):
+                live.empty()
+                reply_view(event.text, event.kind, event.citations, event.quotes)
+            else:
+                live.markdown(event + " ▌")
+
+ladder = st.session_state.get(LADDER) if mode == "socratic" else None
+if ladder and not ladder.revealed:
+    hint_col, answer_col, _ = st.columns([1, 1, 2])
+    hint_col.button("Next hint", icon=":material/lightbulb:", on_click=queue_step, args=("hint",))
+    answer_col.button("Show answer", icon=":material/visibility:", on_click=queue_step, args=("reveal",))

@@ -1,0 +1,80 @@
+"""The Ask page under AppTest, with the scripted model selected by configuration.
+
+TUTOR_LLM_PROVIDER=scripted and TUTOR_LLM_SCRIPT are the same settings an operator
+would use for a demo; the app builds the model through its normal factory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tutor.settings import PROJECT_ROOT
+
+QUESTION = "What is the emergency treatment for a dangerously high potassium?"
+
+
+@pytest.fixture
+def ask_page(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch):
+    def open_with(replies: list) -> AppTest:
+        script = tmp_path / "script.json"
+        script.write_text(json.dumps(replies))
+        monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
+        monkeypatch.setenv("TUTOR_LLM_PROVIDER", "scripted")
+        monkeypatch.setenv("TUTOR_LLM_SCRIPT", str(script))
+        at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+        at.run()
+        at.switch_page("pages/ask.py").run()
+        assert not at.exception, at.exception
+        return at
+
+    return open_with
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown).replace("\\", "")
+
+
+def test_an_answer_shows_citation_chips_and_supporting_quotes(ask_page):
+    at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1]."])
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception and not at.error
+    assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(at)
+    assert any(e.label.startswith("Check it: 1 supporting sentence") for e in at.expander)
+    assert "Calcium gluconate stabilises the cardiac membrane; insulin" in _texts(at)  # the passage, in the chip
+
+
+def test_history_survives_a_reload_of_the_same_conversation(ask_page):
+    at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1]."])
+    at.chat_input[0].set_value(QUESTION).run()
+    conversation = at.query_params["c"]
+    reloaded = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    reloaded.query_params["c"] = conversation
+    reloaded.run()
+    reloaded.switch_page("pages/ask.py").run()
+    assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
+    assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(reloaded)
+
+
+def test_not_covered_and_model_failures_are_explained(ask_page):
+    at = ask_page([{"fault": "HTTP 500"}])
+    at.chat_input[0].set_value("How do I fix a puncture on a bicycle?").run()
+    assert "Not covered by the course material" in _texts(at)
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["The tutor's language model stopped unexpectedly. Please try again."]
+
+
+def test_socratic_mode_hints_first_then_reveals_on_request(ask_page):
+    at = ask_page(["Which electrolyte protects the heart when potassium is high?",
+                   "Calcium gluconate stabilises the cardiac membrane [1]."])
+    at.segmented_control[0].set_value("Socratic").run()
+    at.chat_input[0].set_value(QUESTION).run()
+    assert "Which electrolyte protects the heart when potassium is high?" in _texts(at)
+    assert "Hint" in _texts(at)
+    next(b for b in at.button if b.label == "Show answer").click().run()
+    assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(at)

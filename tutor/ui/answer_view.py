@@ -1,0 +1,54 @@
+"""How a tutor reply looks: the text, its citation chips, and the supporting quotes.
+
+Model text has already been through ``safe_markdown`` (no HTML, images or links);
+passages and quotes come from the curriculum and are shown escaped, so nothing in
+either can add markup to the page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tutor.domain import Citation, Quote
+from tutor.ui.components import escape_markdown
+
+_BADGES = {
+    "not_covered": (":orange-badge[Not covered by the course material]", None),
+    "general_knowledge": (":violet-badge[General knowledge, not from the course material]",
+                          "Not grounded in the course material: check it against a reliable source."),
+    "referral": (":red-badge[Not clinical advice]", None),
+    "unsupported": (":orange-badge[Not linked to the course material]",
+                    "The tutor could not link this reply to the course passages: treat it with caution."),
+    "interrupted": (":red-badge[Interrupted]", "The answer was cut off because the language model stopped. Please ask again."),
+    "hint": (":blue-badge[Hint]", None),
+}
+
+
+def citation_chip(citation: Citation) -> None:
+    where = citation.source + (f", p. {citation.page}" if citation.page else "")
+    with st.popover(f"[{citation.number}] {where}", width="content"):
+        st.markdown(f"**{escape_markdown(citation.doc_title or citation.source)}**")
+        st.caption(escape_markdown(" · ".join(p for p in (citation.source, citation.section,
+                                                          f"p. {citation.page}" if citation.page else "") if p)))
+        st.markdown(escape_markdown(citation.text).replace("\n", "  \n"))
+
+
+def quotes_view(quotes: tuple[Quote, ...]) -> None:
+    with st.expander(f"Check it: {len(quotes)} supporting sentence{'s' if len(quotes) != 1 else ''} from the course"):
+        for quote in quotes:
+            st.markdown(f"> {escape_markdown(quote.text)} **[{quote.citation_number}]**")
+
+
+def reply_view(text: str, kind: str, citations: tuple[Citation, ...], quotes: tuple[Quote, ...]) -> None:
+    badge, warning = _BADGES.get(kind, (None, None))
+    if badge:
+        st.markdown(badge)
+    st.markdown(text)
+    if warning:
+        st.caption(warning)
+    for start in range(0, len(citations), 4):
+        for column, citation in zip(st.columns(4), citations[start : start + 4]):
+            with column:
+                citation_chip(citation)
+    if quotes:
+        quotes_view(quotes)
