@@ -138,3 +138,119 @@ def doctor(as_json: bool) -> None:
             click.echo(f"{mark} {check.name:<18} {check.detail}")
     if not all(c.ok for c in checks):
         sys.exit(1)
+
+
+def _cli_learner(services) -> int:
+    return services.progress.ensure_learner("cli", "Command line").id
+
+
+def _answer_json(answer) -> dict:
+    return {
+        "answer": answer.text,
+        "grounded": answer.grounded,
+        "kind": answer.kind,
+        "citations": [
+            {"source": c.source, "section": c.section, "page": c.page, "chunk_id": c.chunk_id} for c in answer.citations
+        ],
+        "quotes": [{"citation": q.citation_number, "text": q.text} for q in answer.quotes],
+        "removed_citations": answer.removed_citations,
+        "model": answer.model,
+        "prompt_version": answer.prompt_version,
+        "latency_ms": answer.latency_ms,
+    }
+
+
+@main.command()
+@click.argument("question")
+@click.option("--mode", type=click.Choice(["explain", "socratic"]), default="explain", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as one JSON document.")
+def ask(question: str, mode: str, as_json: bool) -> None:
+    """Ask the tutor a question about the course material."""
+    from tutor.domain import Answer
+
+    services = _services()
+    if not services.tutor.model_loaded:
+        click.echo("Starting the language model…", err=True)
+        services.tutor.warm_up()
+    answer = None
+    for event in services.tutor.stream(question, learner_id=_cli_learner(services), mode=mode):
+        if isinstance(event, Answer):
+            answer = event
+    if as_json:
+        _emit_json(_answer_json(answer))
+        return
+    if not answer.grounded:
+        click.secho(f"[{answer.kind.replace('_', ' ')}]", fg="yellow", err=True)
+    click.echo(answer.text)
+    for citation in answer.citations:
+        click.echo(f"  [{citation.number}] {citation.source} — {citation.section}" + (f", p. {citation.page}" if citation.page else ""))
+    for quote in answer.quotes:
+        click.secho(f"  > {quote.text} [{quote.citation_number}]", dim=True)
+
+
+def _report_eval(report, as_json: bool) -> None:
+    if as_json:
+        _emit_json(report.model_dump(mode="json"))
+        return
+    for key, value in report.summary().items():
+        click.echo(f"{key:>32}: {value}")
+
+
+@main.command(name="eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report (with every answer) as JSON.")
+def eval_command(questions: Path, limit: int | None, as_json: bool) -> None:
+    """Evaluate retrieval and answers on a JSONL file of {"question", "expected_source"}.
+
+    expected_source null marks an out-of-scope question: the tutor should abstain.
+    """
+    from tutor.evaluation.retrieval import load_questions
+    from tutor.evaluation.tutor_eval import evaluate_tutor
+
+    services = _services()
+    items = load_questions(questions)[:limit]
+    learner = _cli_learner(services)
+    with _progress_bar("Evaluating", enabled=True) as progress:
+        report = evaluate_tutor(
+            lambda q: services.tutor.ask(q, learner_id=learner), services.search, items,
+            progress=(lambda done, total: progress(done / total, f"{done}/{total}")) if progress else None,
+        )
+    _report_eval(report, as_json)
+
+
+@main.command(name="eval-pubmedqa")
+@click.argument("pqal_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=50, show_default=True, help="Questions to ask (answers are slow on a CPU).")
+@click.option("--remove-gold", type=int, default=20, show_default=True,
+              help="Also ask N questions whose own abstract was removed: the tutor should abstain.")
+@click.option("--json", "as_json", is_flag=True, help="Print both reports as JSON.")
+def eval_pubmedqa(pqal_json: Path, limit: int, remove_gold: int, as_json: bool) -> None:
+    """Evaluate on PubMedQA (PQA-L format): index the abstracts in a scratch folder, then ask.
+
+    The corpus and its index live in a temporary data folder, never in the course's.
+    """
+    import tempfile
+
+    from tutor.evaluation.pubmedqa import write_corpus
+    from tutor.evaluation.tutor_eval import evaluate_tutor
+    from tutor.services import build_services
+
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="tutor-pubmedqa-") as scratch:
+        scratch_dir = Path(scratch)
+        questions = write_corpus(pqal_json, scratch_dir / "corpus")
+        services = build_services(settings.model_copy(update={"data_dir": scratch_dir / "data", "course": "pubmedqa"}))
+        with _progress_bar("Indexing", enabled=True) as progress:
+            services.ingestor.ingest_paths([scratch_dir / "corpus"], progress)
+        learner = _cli_learner(services)
+        asked, held_out = questions[:limit], questions[limit : limit + remove_gold]
+        for item in held_out:  # their own abstracts go: the tutor must now say it is not covered
+            services.delete_document(next(d.doc_id for d in services.documents() if d.source == item.expected_source))
+        held_out = [item.model_copy(update={"expected_source": None}) for item in held_out]
+        with _progress_bar("Asking", enabled=True) as progress:
+            report = evaluate_tutor(
+                lambda q: services.tutor.ask(q, learner_id=learner), services.search, asked + held_out,
+                progress=(lambda done, total: progress(done / total, f"{done}/{total}")) if progress else None,
+            )
+    _report_eval(report, as_json)

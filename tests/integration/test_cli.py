@@ -59,3 +59,70 @@ def test_reindex_and_doctor(run, mini_curriculum: Path):
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert result.exit_code == 0, checks
     assert checks["vector index"]["ok"] and checks["embedding model"]["ok"]
+
+
+@pytest.fixture
+def scripted(tmp_path: Path, run):
+    def with_replies(replies: list):
+        script = tmp_path / "script.json"
+        script.write_text(json.dumps(replies))
+
+        def invoke(*args: str):
+            env = {"TUTOR_DATA_DIR": str(tmp_path / "data"), "TUTOR_LLM_PROVIDER": "scripted", "TUTOR_LLM_SCRIPT": str(script)}
+            return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+        return invoke
+
+    return with_replies
+
+
+def test_ask_json_has_the_documented_shape(run, scripted, mini_curriculum: Path):
+    run("ingest", str(mini_curriculum))
+    result = scripted(["Calcium gluconate stabilises the cardiac membrane [1]."])(
+        "ask", "What is the emergency treatment for hyperkalaemia?", "--json")
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert set(payload) >= {"answer", "grounded", "citations", "model", "prompt_version"}
+    assert payload["grounded"] is True and payload["model"] == "scripted"
+    assert payload["citations"][0] == {
+        "source": "renal/hyperkalaemia.md", "section": "Hyperkalaemia > Emergency treatment", "page": None,
+        "chunk_id": payload["citations"][0]["chunk_id"],
+    }
+
+
+def test_ask_reports_a_model_failure_as_one_sentence(run, scripted, mini_curriculum: Path):
+    run("ingest", str(mini_curriculum))
+    result = scripted([{"fault": "boom"}])("ask", "What is the emergency treatment for hyperkalaemia?")
+    assert result.exit_code == 1 and "stopped unexpectedly" in result.output and "Traceback" not in result.output
+
+
+def test_eval_reports_citation_precision_and_abstention(run, scripted, mini_curriculum: Path, tmp_path: Path):
+    run("ingest", str(mini_curriculum))
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"question": "What is the emergency treatment for hyperkalaemia?", "expected_source": "renal/hyperkalaemia.md"},
+        {"question": "How do I bake sourdough bread?", "expected_source": None},
+    ]))
+    result = scripted(["Calcium gluconate stabilises the cardiac membrane [1] [4]."])("eval", str(questions), "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert (report["recall_at_1"], report["citation_precision"], report["abstention_rate_out_of_scope"]) == (1.0, 1.0, 1.0)
+    assert report["fabricated_citations"] >= 1 and report["latency_p95_ms"] >= report["latency_p50_ms"]
+
+
+def test_eval_pubmedqa_indexes_in_a_scratch_folder_and_tests_abstention(scripted, tmp_path: Path):
+    items = {
+        str(1000 + i): {"QUESTION": q, "CONTEXTS": [c], "LABELS": ["RESULTS"], "final_decision": "yes"}
+        for i, (q, c) in enumerate([
+            ("Does aspirin reduce recurrent stroke?", "Aspirin reduced recurrent ischaemic stroke by a fifth in the trial."),
+            ("Is vitamin D linked to falls in older adults?", "Vitamin D supplementation reduced falls among adults over seventy."),
+            ("Does exercise improve knee osteoarthritis pain?", "Supervised exercise lowered knee osteoarthritis pain scores."),
+        ])
+    }
+    pqal = tmp_path / "pqal.json"
+    pqal.write_text(json.dumps(items))
+    result = scripted(["The result is supported [1]."])("eval-pubmedqa", str(pqal), "--limit", "2", "--remove-gold", "1", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert (report["in_scope"], report["out_of_scope"], report["recall_at_1"]) == (2, 1, 1.0)
+    assert not (tmp_path / "data").exists()  # the course's data folder was not touched
