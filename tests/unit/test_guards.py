@@ -1,0 +1,94 @@
+"""The pure guards around the model: scope, output safety, citations and the hint ladder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tutor.agent.citations import check_citations, split_sentences
+from tutor.agent.hint_ladder import REVEAL, Ladder
+from tutor.agent.output_filter import safe_markdown
+from tutor.agent.scope_guard import asks_for_clinical_advice
+from tutor.domain import SearchHit
+
+
+@pytest.mark.parametrize("question", [
+    "My patient in bed 12 has a potassium of 6.8, what do I give?",
+    "Should I stop my warfarin before the dentist?",
+    "I've been prescribed amiodarone, is it safe with my statin?",
+    "What dose of ibuprofen is right for me?",
+    "My mum has chest pain, is this an emergency?",
+    "Her NHS number is 943 476 5919, what does her ECG mean?",
+])
+def test_requests_for_clinical_advice_are_caught(question):
+    assert asks_for_clinical_advice(question)
+
+
+@pytest.mark.parametrize("question", [
+    "A patient presents with chest pain and ST elevation: what is the management?",
+    "What is the first-line treatment of hyperkalaemia?",
+    "Why do patients on amiodarone need thyroid tests?",
+    "Which drugs interact with warfarin?",
+])
+def test_study_questions_are_not_referrals(question):
+    assert not asks_for_clinical_advice(question)
+
+
+@pytest.mark.parametrize("raw, banned", [
+    ("See ![chart](https://evil.example/x.png) now", "evil.example"),
+    ("<img src=x onerror=alert(1)>Calcium", "<img"),
+    ("Read [the guideline](http://evil.example/phish)", "http"),
+    ("Visit www.evil.example today", "www."),
+    ("<script>steal()</script>", "<script"),
+    ("![x][ref]\n[ref]: https://evil.example/a.png", "evil"),
+    ("data:text/html;base64,PHNjcmlwdD4=", "data:"),
+    ("Hidden\u202eevil\U000E0041 text", "\u202e"),
+])
+def test_model_output_is_stripped_of_markup_links_and_hidden_characters(raw, banned):
+    assert banned not in safe_markdown(raw)
+
+
+def test_link_text_survives_and_comparisons_stay_readable():
+    assert safe_markdown("Read [the guideline](https://x.org) if K < 3.5 or K>6") == "Read the guideline if K < 3.5 or K>6"
+
+
+def _hit(n: int, text: str) -> SearchHit:
+    return SearchHit(source=f"doc{n}.md", section=f"Doc {n}", page=None, chunk_id=f"c{n}", score=0.8, text=text)
+
+
+def _bag_of_words(texts: list[str]) -> np.ndarray:
+    """A deterministic stand-in for sentence similarity in pure unit tests: word overlap."""
+    vocab = sorted({w for t in texts for w in t.lower().split()})
+    vectors = np.array([[t.lower().split().count(w) for w in vocab] for t in texts], dtype=float)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_citations_outside_the_ledger_are_removed_and_numbers_compacted():
+    ledger = [_hit(1, "Digoxin toxicity causes nausea and yellow vision."),
+              _hit(2, "Furosemide is a loop diuretic that causes hypokalaemia.")]
+    checked = check_citations("Furosemide causes hypokalaemia as a loop diuretic [2][5].", ledger, _bag_of_words,
+                              quote_min_similarity=0.5)
+    assert checked.text == "Furosemide causes hypokalaemia as a loop diuretic [1]."
+    assert [c.chunk_id for c in checked.citations] == ["c2"] and checked.removed == 1
+    assert checked.quotes[0].text == "Furosemide is a loop diuretic that causes hypokalaemia."
+
+
+def test_a_citation_to_a_passage_that_does_not_say_it_is_removed():
+    ledger = [_hit(1, "Digoxin toxicity causes nausea and yellow vision.")]
+    checked = check_citations("Metformin lowers hepatic glucose output [1].", ledger, _bag_of_words,
+                              quote_min_similarity=0.5)
+    assert checked.citations == () and checked.removed == 1 and checked.text == "Metformin lowers hepatic glucose output."
+
+
+def test_sentence_splitting_keeps_abbreviations_with_numbers_together():
+    assert split_sentences("Give 0.5 mg IM. Repeat after 5 min if needed!\n- Monitor blood pressure") == [
+        "Give 0.5 mg IM.", "Repeat after 5 min if needed!", "Monitor blood pressure"]
+
+
+def test_hint_ladder_climbs_one_rung_per_attempt_and_reveals_on_request():
+    ladder = Ladder.start("What treats hyperkalaemia?")
+    assert ladder.rung == 0 and not ladder.revealed
+    ladder = ladder.attempt("potassium binders?").next_hint()
+    assert ladder.rung == 2 and ladder.attempts == ("potassium binders?",)
+    assert ladder.reveal().revealed and ladder.reveal().rung == REVEAL
+    assert ladder.next_hint().next_hint().next_hint().rung == REVEAL  # never past the top
