@@ -9,7 +9,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HASH   := $(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test bench eval clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench eval clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +28,12 @@ $(VENV)/.test-$(HASH): $(VENV)/.app-$(HASH)
 run: $(VENV)/.app-$(HASH)
 	$(BIN)/streamlit run streamlit_app.py
 
-test: $(VENV)/.test-$(HASH)
+# Browser tests use Debian's Chromium (Playwright must not download its own).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+test: $(VENV)/.test-$(HASH) chromium
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

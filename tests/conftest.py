@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.markdown_files import write_markdown
+from tests.markdown_files import write_mini_curriculum
 from tutor.index.embeddings import MiniLMOnnxEmbedder
 from tutor.services import Services, build_services
 from tutor.settings import PROJECT_ROOT, Settings
@@ -27,29 +27,7 @@ def embedder() -> MiniLMOnnxEmbedder:
 
 @pytest.fixture
 def mini_curriculum(tmp_path: Path) -> Path:
-    """Three short documents in two modules: enough to tell retrieval right from wrong."""
-    folder = tmp_path / "curriculum"
-    write_markdown(folder, "cardiology/heart-failure.md", """
-        # Heart failure
-        ## Natriuretic peptides
-        B-type natriuretic peptide (BNP) is released by stretched ventricular muscle. A normal BNP
-        makes heart failure unlikely in a breathless patient, so it is used to rule the diagnosis out.
-        ## Loop diuretics
-        Furosemide relieves congestion in acute heart failure; monitor potassium and creatinine.
-        """, title="Heart failure", module="Cardiology", topic="Heart failure")
-    write_markdown(folder, "renal/hyperkalaemia.md", """
-        # Hyperkalaemia
-        ## ECG changes
-        Peaked T waves, a widened QRS complex and loss of P waves appear as potassium rises.
-        ## Emergency treatment
-        Calcium gluconate stabilises the cardiac membrane; insulin with glucose shifts potassium into cells.
-        """, title="Hyperkalaemia", module="Renal")
-    write_markdown(folder, "renal/aki.md", """
-        # Acute kidney injury
-        ## Staging
-        Stage 1 is a creatinine rise of 1.5 to 1.9 times baseline or urine output below 0.5 ml/kg/h for 6 hours.
-        """, title="Acute kidney injury", module="Renal")
-    return folder
+    return write_mini_curriculum(tmp_path / "curriculum")
 
 
 @pytest.fixture

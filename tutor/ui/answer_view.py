@@ -46,9 +46,9 @@ def reply_view(text: str, kind: str, citations: tuple[Citation, ...], quotes: tu
     st.markdown(text)
     if warning:
         st.caption(warning)
-    for start in range(0, len(citations), 4):
-        for column, citation in zip(st.columns(4), citations[start : start + 4]):
-            with column:
+    if citations:
+        with st.container(horizontal=True):
+            for citation in citations:
                 citation_chip(citation)
     if quotes:
         quotes_view(quotes)

@@ -66,7 +66,8 @@ def documents_table(documents: list[SourceDoc]) -> None:
         [
             {
                 "Title": d.title, "Source": d.source, "Module": d.module or "", "Type": d.kind.upper(),
-                "Passages": d.n_chunks, "Size (KB)": round(d.size_bytes / 1024, 1), "Indexed": d.ingested_at,
+                "Passages": d.n_chunks, "Size (KB)": round(d.size_bytes / 1024, 1),
+                "Indexed": d.ingested_at.replace("T", " ")[:16] + " UTC",
             }
             for d in documents
         ]

@@ -1,0 +1,122 @@
+"""A real browser against the real app: `streamlit run` on localhost, Debian's Chromium.
+
+The app runs as a subprocess with its own data folder, a small curriculum and the
+scripted chat model (selected by settings, as an operator would). Playwright drives
+/usr/bin/chromium; it never downloads a browser of its own. Screenshots of each step
+are saved under test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.markdown_files import write_mini_curriculum
+from tutor.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
+SCRIPTED_REPLIES = [
+    "Calcium gluconate stabilises the cardiac membrane [1]. Insulin with glucose shifts potassium into cells [1].",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> str:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: `make test` installs it (apt-get install chromium).")
+    root = tmp_path_factory.mktemp("e2e")
+    curriculum = write_mini_curriculum(root / "curriculum")
+    script = root / "script.json"
+    script.write_text(json.dumps(SCRIPTED_REPLIES))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TUTOR_DATA_DIR": str(root / "data"),
+        "TUTOR_CONTENT_DIR": str(curriculum),
+        "TUTOR_LLM_PROVIDER": "scripted",
+        "TUTOR_LLM_SCRIPT": str(script),
+    }
+    log = open(root / "streamlit.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    page.get_by_text("Practise with your course's own material").wait_for()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    return take
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of the page as it was when a browser test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page")
+    if report.when == "call" and report.failed and page is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"FAILED-{item.name}.png"), full_page=True)
