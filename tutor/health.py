@@ -78,6 +78,18 @@ def run_checks(settings: Settings) -> list[Check]:
             raise RuntimeError(f"{indexed} vectors for {registered} passages; run `tutor reindex`")
         return f"{indexed} passages indexed in {settings.chroma_dir}"
 
+    def chat_model() -> str:
+        if settings.llm_provider != "local":
+            return f"{settings.llm_provider} provider ({settings.llm_model if settings.llm_provider == 'openai' else settings.llm_script})"
+        from tutor.llm.local_model import check_gguf_metadata, ensure_model_file, get_packaged_model
+
+        model = get_packaged_model(settings.local_model)
+        path = ensure_model_file(model, settings.data_dir / "models")
+        problems = check_gguf_metadata(model, path)
+        if problems:
+            raise RuntimeError("; ".join(problems))
+        return f"{settings.local_model}: {path} (hash and GGUF metadata verified)"
+
     def content() -> str:
         files = [p for p in settings.content_dir.rglob("*") if p.is_file()] if settings.content_dir.is_dir() else []
         if not files:
@@ -89,5 +101,6 @@ def run_checks(settings: Settings) -> list[Check]:
     checks.append(_run("library database", sqlite_file(settings.library_db, LibraryRegistry)))
     checks.append(_run("progress database", sqlite_file(settings.progress_db, ProgressStore)))
     checks.append(_run("vector index", index))
+    checks.append(_run("chat model", chat_model))
     checks.append(_run("bundled content", content))
     return checks

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     agent_max_steps: int = Field(
         default=3, ge=1, le=10, description="Most model calls the agent makes for one question (tool rounds included)."
     )
+    agent_tools: bool | None = Field(
+        default=None,
+        description="Let the model call tools (search_curriculum). Empty = automatic: on for `openai` and `scripted`, off for `local` (small local models imitate tool calls instead of answering).",
+    )
     question_max_chars: int = Field(default=1000, ge=50, description="Longest question a student may ask, in characters.")
     allow_general_knowledge: bool = Field(
         default=False,
@@ -156,6 +160,10 @@ class Settings(BaseSettings):
         if self.chunk_overlap_chars * 2 >= self.chunk_max_chars:
             raise ValueError("TUTOR_CHUNK_OVERLAP_CHARS must be less than half of TUTOR_CHUNK_MAX_CHARS")
         return self
+
+    @property
+    def tools_enabled(self) -> bool:
+        return self.agent_tools if self.agent_tools is not None else self.llm_provider != "local"
 
     @property
     def library_db(self) -> Path:

@@ -177,14 +177,20 @@ def test_a_capable_model_can_search_again_and_cite_what_it_found(make_tutor):
         number = tool_message.content.split("]")[0].lstrip("[")
         return f"Stage 1 is a creatinine rise of 1.5 to 1.9 times baseline [{number}]."
 
-    services, model, learner = make_tutor(tool_call, cite_the_new_passage)
+    services, model, learner = make_tutor(tool_call, cite_the_new_passage, agent_tools=True)
     answer = services.tutor.ask("How is a rise in creatinine staged in AKI?", learner_id=learner)
     assert answer.grounded and any(c.source == "renal/aki.md" for c in answer.citations)
 
 
 def test_the_agent_stops_after_its_step_cap(make_tutor):
     loop = AIMessage(content="", tool_calls=[{"name": "search_curriculum", "args": {"query": "potassium"}, "id": "call-x"}])
-    services, model, learner = make_tutor(loop, agent_max_steps=2)
+    services, model, learner = make_tutor(loop, agent_max_steps=2, agent_tools=True)
     answer = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
     assert len(model.prompts_seen) == 2
     assert (answer.kind, answer.grounded, answer.text) == ("unsupported", False, NO_ANSWER)
+
+
+def test_models_without_tool_support_are_not_shown_the_tool_schema(make_tutor):
+    services, model, learner = make_tutor("Calcium gluconate stabilises the cardiac membrane [1].", agent_tools=False)
+    services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
+    assert services.tutor.agent.get_graph().nodes.keys() >= {"model"} and "tools" not in services.tutor.agent.get_graph().nodes

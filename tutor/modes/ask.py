@@ -98,6 +98,7 @@ class AskService:
         return build_tutor_agent(
             self.model, self.retriever, k=self.settings.search_k,
             threshold=self.settings.relevance_threshold, max_model_calls=self.settings.agent_max_steps,
+            with_tools=self.settings.tools_enabled,
         )
 
     # -- entry points -----------------------------------------------------------
