@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -23,12 +23,9 @@ from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
 from tutor.llm.factory import build_chat_model
 from tutor.modes.ask import AskService
+from tutor.progress.clock import utc_now
 from tutor.progress.store import ProgressStore
 from tutor.settings import Settings
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
