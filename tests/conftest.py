@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.markdown_files import write_mini_curriculum
+from tests.markdown_files import BUNDLED_CURRICULUM, write_mini_curriculum
 from tutor.index.embeddings import MiniLMOnnxEmbedder
 from tutor.services import Services, build_services
-from tutor.settings import PROJECT_ROOT, Settings
+from tutor.settings import Settings
 
-BUNDLED_CURRICULUM = PROJECT_ROOT / "content" / "curriculum"
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from tutor.settings import PROJECT_ROOT
+
+BUNDLED_CURRICULUM = PROJECT_ROOT / "content" / "curriculum"
+
 
 def write_markdown(folder: Path, relative: str, body: str, **front_matter: str) -> Path:
     path = folder / relative

@@ -23,7 +23,7 @@ import pytest
 from tutor.domain import Chunk
 from tutor.services import Services, build_services
 from tutor.settings import PROJECT_ROOT, Settings
-from tests.conftest import BUNDLED_CURRICULUM
+from tests.markdown_files import BUNDLED_CURRICULUM
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PASSAGES = int(os.environ.get("TUTOR_BENCH_PASSAGES", "2000"))

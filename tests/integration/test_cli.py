@@ -15,8 +15,8 @@ from tutor.cli import main
 def run(tmp_path: Path, mini_curriculum: Path):
     env = {"TUTOR_DATA_DIR": str(tmp_path / "data"), "TUTOR_CONTENT_DIR": str(mini_curriculum)}
 
-    def invoke(*args: str):
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    def invoke(*args: str, extra_env: dict[str, str] | None = None):
+        return CliRunner().invoke(main, list(args), env={**env, **(extra_env or {})}, catch_exceptions=False)
 
     return invoke
 
@@ -67,11 +67,7 @@ def scripted(tmp_path: Path, run):
         script = tmp_path / "script.json"
         script.write_text(json.dumps(replies))
 
-        def invoke(*args: str):
-            env = {"TUTOR_DATA_DIR": str(tmp_path / "data"), "TUTOR_LLM_PROVIDER": "scripted", "TUTOR_LLM_SCRIPT": str(script)}
-            return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-        return invoke
+        return lambda *args: run(*args, extra_env={"TUTOR_LLM_PROVIDER": "scripted", "TUTOR_LLM_SCRIPT": str(script)})
 
     return with_replies
 

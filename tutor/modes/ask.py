@@ -29,6 +29,7 @@ from functools import cached_property
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+import numpy as np
 
 from tutor.agent.citations import CheckedAnswer, check_citations, split_sentences
 from tutor.agent.hint_ladder import Ladder
@@ -230,12 +231,13 @@ class AskService:
         if _SAYS_NOT_COVERED.search(reply):
             return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model, **base)
 
+        embed = _MemoEmbed(self.embedder)  # the give-away check and the citation guard share passage vectors
         hinting = ladder is not None and not ladder.revealed
-        if hinting and self._gives_answer_away(reply, ledger):
+        if hinting and _gives_answer_away(reply, ledger, embed):
             section = ledger[0].section or ledger[0].doc_title
             reply = SOCRATIC_FALLBACK.format(section=section)
         checked: CheckedAnswer = check_citations(
-            reply, ledger, self.embedder.embed_documents, quote_min_similarity=self.settings.quote_min_similarity,
+            reply, ledger, embed, quote_min_similarity=self.settings.quote_min_similarity,
         )
         text = safe_markdown(checked.text)
         if hinting:
@@ -252,15 +254,6 @@ class AskService:
             removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model, **base,
         )
 
-    def _gives_answer_away(self, reply: str, ledger: list[SearchHit]) -> bool:
-        statements = [s for s in split_sentences(reply) if not s.rstrip().endswith("?")]
-        facts = [s for hit in ledger for s in split_sentences(hit.text)]
-        if not statements or not facts:
-            return False
-        vectors = self.embedder.embed_documents(statements + facts)
-        similarity = vectors[: len(statements)] @ vectors[len(statements):].T
-        return bool((similarity >= _GIVEAWAY_SIMILARITY).any())
-
     def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
         latency = int((time.perf_counter() - started) * 1000)
         answer = answer.model_copy(update={"latency_ms": latency})
@@ -273,3 +266,27 @@ class AskService:
         ))
         return answer
 
+
+class _MemoEmbed:
+    """Embeds each distinct sentence once per answer, however many checks ask for it."""
+
+    def __init__(self, embedder: Embedder):
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed_documents(missing)))
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self._embedder.dim))
+
+
+def _gives_answer_away(reply: str, ledger: list[SearchHit], embed: _MemoEmbed) -> bool:
+    """A hint states the answer when a non-question sentence nearly repeats a passage sentence."""
+    statements = [s for s in split_sentences(reply) if not s.rstrip().endswith("?")]
+    facts = [s for hit in ledger for s in split_sentences(hit.text)]
+    if not statements or not facts:
+        return False
+    vectors = embed(statements + facts)
+    similarity = vectors[: len(statements)] @ vectors[len(statements):].T
+    return bool((similarity >= _GIVEAWAY_SIMILARITY).any())
