@@ -81,3 +81,9 @@ class InvalidQuery(TutorError):
     """A search or question that cannot be run as given (empty, far too long)."""
 
     user_message = "Please enter a question."
+
+
+class QuizError(TutorError):
+    """A quiz request that cannot be met (no questions match, a block that is over or not yours)."""
+
+    user_message = "That quiz action is not possible right now."

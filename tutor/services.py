@@ -9,12 +9,14 @@ never by patching library internals. The bundle is thread-safe and process-wide
 from __future__ import annotations
 
 from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from tutor.bank.store import QuestionBank
 from tutor.domain import IngestReport, SearchResult, SourceDoc
 from tutor.index.embeddings import Embedder, build_embedder
 from tutor.index.ingest import Ingestor, Progress
@@ -23,7 +25,11 @@ from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
 from tutor.llm.factory import build_chat_model
 from tutor.modes.ask import AskService
-from tutor.progress.clock import utc_now
+from tutor.modes.bank_admin import BankAdmin, QuestionImport
+from tutor.modes.drafting import QuestionDrafter
+from tutor.modes.question_sources import QuestionSources
+from tutor.modes.quiz import QuizService
+from tutor.clock import utc_now
 from tutor.progress.store import ProgressStore
 from tutor.settings import Settings
 
@@ -38,6 +44,9 @@ class Services:
     retriever: Retriever
     progress: ProgressStore
     tutor: AskService
+    bank: QuestionBank
+    questions: BankAdmin
+    quiz: QuizService
 
     # The small facade the pages and the CLI call; each is one service method on one event.
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
@@ -62,6 +71,10 @@ class Services:
         """Index the bundled curriculum (the app does this when the library is empty)."""
         return self.ingestor.ingest_paths([self.settings.content_dir], progress)
 
+    def load_bundled_questions(self) -> list[QuestionImport]:
+        """Load the bundled question bank (cheap when nothing changed; the app does it on start)."""
+        return self.questions.load_bundled(self.settings.questions_dir)
+
 
 def build_services(
     settings: Settings | None = None,
@@ -83,6 +96,13 @@ def build_services(
     retriever = Retriever(registry, index, embedder, settings)
     progress = ProgressStore(settings.progress_db, now=now)
     progress.ensure_course(settings.course, settings.course.replace("-", " ").title())
+    bank = QuestionBank(settings.bank_db, now=now)
+    sources = QuestionSources(registry, index, embedder)
+    model = (lambda: chat_model) if chat_model is not None else _lazy_model(settings)
+    drafter = QuestionDrafter(
+        registry=registry, bank=bank, embedder=embedder, chat_model=model,
+        course_id=settings.course, duplicate_threshold=settings.duplicate_stem_similarity,
+    )
     return Services(
         settings=settings,
         embedder=embedder,
@@ -91,8 +111,25 @@ def build_services(
         ingestor=Ingestor(registry, index, embedder, settings, now=now),
         retriever=retriever,
         progress=progress,
-        tutor=AskService(
-            retriever=retriever, embedder=embedder, progress=progress, settings=settings,
-            chat_model=(lambda: chat_model) if chat_model is not None else (lambda: build_chat_model(settings)),
+        tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model),
+        bank=bank,
+        questions=BankAdmin(
+            bank=bank, drafter=drafter, sources=sources, course_id=settings.course,
+            max_upload_bytes=settings.max_upload_bytes,
         ),
+        quiz=QuizService(bank=bank, progress=progress, sources=sources, course_id=settings.course, now=now),
     )
+
+
+def _lazy_model(settings: Settings) -> Callable[[], BaseChatModel]:
+    """The configured chat model, built on first use and then shared (one local server per process)."""
+    lock = threading.Lock()
+    built: list[BaseChatModel] = []
+
+    def model() -> BaseChatModel:
+        with lock:
+            if not built:
+                built.append(build_chat_model(settings))
+            return built[0]
+
+    return model

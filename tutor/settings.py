@@ -24,11 +24,26 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=PROJECT_ROOT / "data",
-        description="Folder for the SQLite databases (library.db, progress.db) and the Chroma index.",
+        description="Folder for the SQLite databases (library.db, questions.db, progress.db) and the Chroma index.",
     )
     content_dir: Path = Field(
         default=PROJECT_ROOT / "content" / "curriculum",
         description="Bundled curriculum that the app indexes on first start when the library is empty.",
+    )
+    questions_dir: Path = Field(
+        default=PROJECT_ROOT / "content" / "questions",
+        description="Bundled question bank (native YAML files) loaded into the bank on every start; changed files update their questions.",
+    )
+    duplicate_stem_similarity: float = Field(
+        default=0.92,
+        gt=0,
+        le=1,
+        description="A generated question whose stem is at least this similar (cosine) to an existing stem is rejected as a near-duplicate.",
+    )
+    exam_seconds_per_question: int = Field(
+        default=90,
+        ge=10,
+        description="Default time per question for a timed exam block (the student may change the total).",
     )
     course: str = Field(
         default="core-medicine",
@@ -168,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def library_db(self) -> Path:
         return self.data_dir / "library.db"
+
+    @property
+    def bank_db(self) -> Path:
+        return self.data_dir / "questions.db"
 
     @property
     def progress_db(self) -> Path:

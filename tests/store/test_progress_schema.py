@@ -22,6 +22,8 @@ TABLES = {
     "case_sessions",
     "case_turns",
     "chat_turns",
+    "quiz_blocks",
+    "block_answers",
 }
 M001_INDEXES = {
     "idx_enrollments_course",
@@ -36,7 +38,12 @@ M001_INDEXES = {
     "idx_chat_turns_conversation",
 }
 M002_INDEXES = {"idx_attempts_learner_course_time", "idx_attempts_course_time", "idx_attempts_block"}
-ALL_MIGRATIONS = ["m001_create_core_tables", "m002_add_attempt_indexes", "m003_add_chat_turn_evidence"]
+ALL_MIGRATIONS = [
+    "m001_create_core_tables",
+    "m002_add_attempt_indexes",
+    "m003_add_chat_turn_evidence",
+    "m004_create_quiz_blocks",
+]
 
 
 def schema(path) -> dict[str, str]:
@@ -69,6 +76,7 @@ def test_obvious_queries_use_an_index(store, db_path):
         "SELECT * FROM review_cards WHERE learner_id = 1 AND due <= 'x'": "idx_review_cards_due",
         "SELECT * FROM chat_turns WHERE learner_id = 1 AND conversation_id = 'c'": "idx_chat_turns_conversation",
         "SELECT * FROM case_turns WHERE session_id = 's' ORDER BY turn_index": "sqlite_autoindex_case_turns",
+        "SELECT * FROM quiz_blocks WHERE learner_id = 1 AND status = 'active'": "idx_quiz_blocks_learner",
     }
     with sqlite3.connect(db_path) as conn:
         for sql, index in plans.items():
@@ -169,3 +177,24 @@ def test_upgrade_to_chat_turn_evidence_keeps_earlier_chat_turns(db_path):
     [turn] = ProgressStore(db_path).chat_history(1, "c-1")
 
     assert (turn.turn_id, turn.kind, turn.quotes, turn.answer) == ("t-1", "answer", (), "A natriuretic peptide [1].")
+
+
+def test_upgrade_to_quiz_blocks_keeps_attempts_and_accepts_blocks(db_path):
+    db_path.parent.mkdir(parents=True)
+    db = sqlite_utils.Database(db_path)
+    MIGRATIONS.apply(db, stop_before="m004_create_quiz_blocks")
+    stamp = "2025-01-06T08:00:00.000000+00:00"
+    db["learners"].insert({"id": 1, "username": "ada", "display_name": "Ada", "role": "student", "created_at": stamp})
+    db["courses"].insert({"id": "core-medicine", "title": "Core Medicine", "created_at": stamp})
+    db["attempts"].insert({
+        "attempt_id": "a-1", "learner_id": 1, "course_id": "core-medicine", "question_id": "q-1",
+        "chosen_option": "A", "correct": 1, "mode": "tutor", "answered_at": stamp,
+    })
+    db.close()
+
+    store = ProgressStore(db_path)
+    block = store.start_block(1, "core-medicine", "exam", ["q-1", "q-2"], time_limit_s=60)
+
+    assert store.applied_migrations() == ALL_MIGRATIONS
+    assert [a.attempt_id for a in store.attempts_for(1)] == ["a-1"]
+    assert store.get_block(block.block_id).question_ids == ("q-1", "q-2")

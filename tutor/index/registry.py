@@ -204,6 +204,13 @@ class LibraryRegistry:
             names = [d[0] for d in cursor.description]
             return {row["chunk_id"]: _chunk_row(row) for row in (dict(zip(names, r)) for r in cursor)}
 
+    def chunk_rows_for_source(self, source: str) -> list[ChunkRow]:
+        """Every chunk of the document with this source path, in document order."""
+        with self.file.read() as db:
+            cursor = db.execute(f"{_CHUNK_SELECT} where d.source = ? order by c.ordinal", [source])
+            names = [d[0] for d in cursor.description]
+            return [_chunk_row(dict(zip(names, r))) for r in cursor]
+
     def iter_chunk_rows(self, batch: int = 1000) -> Iterator[list[ChunkRow]]:
         """All chunks in document order, in batches (for reindex)."""
         last = ("", -1)

@@ -8,5 +8,5 @@ nothing about a learner is written anywhere else, the vector index included.
 * :mod:`tutor.progress.records` - the immutable values the store accepts and returns.
 * :mod:`tutor.progress.store` - :class:`~tutor.progress.store.ProgressStore`, one unit of
   work per method, safe to call from many threads and processes at once.
-* :mod:`tutor.progress.clock` - the injected clock and the one timestamp format.
+* :mod:`tutor.clock` - the injected clock and the one timestamp format.
 """

@@ -16,7 +16,7 @@ Why the tables look like this:
 * Learner data hangs off ``learners`` with ``ON DELETE CASCADE``: deleting a learner
   removes everything about them in one statement. Courses have no cascade: a course
   that still has attempts cannot be deleted by accident.
-* Timestamps are fixed-width ISO-8601 UTC text (see :mod:`tutor.progress.clock`), so
+* Timestamps are fixed-width ISO-8601 UTC text (see :mod:`tutor.clock`), so
   the ``(learner_id, <time>)`` indexes serve "this learner, in time order" directly.
 * Ids a client can retry with (``attempt_id``, ``turn_id``) are client-generated text
   primary keys: a retried write hits the key and is ignored instead of duplicated.
@@ -196,5 +196,51 @@ def m003_add_chat_turn_evidence(db):
         [
             "ALTER TABLE chat_turns ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer'",
             "ALTER TABLE chat_turns ADD COLUMN quotes_json TEXT NOT NULL DEFAULT '[]'",
+        ],
+    )
+
+
+@MIGRATIONS()
+def m004_create_quiz_blocks(db):
+    """Practice sets and timed exam blocks, so that a block survives a reload or a restart.
+
+    A block fixes its questions (in order) when it starts. In an exam block the answers
+    are provisional (``graded = 0``, changeable) until the block is finished or its
+    deadline passes; only then do they become attempts. In a tutor-mode set each answer
+    is graded at once and cannot be changed.
+    """
+    _run(
+        db,
+        [
+            """
+            CREATE TABLE quiz_blocks (
+                block_id TEXT PRIMARY KEY,
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                mode TEXT NOT NULL CHECK (mode IN ('tutor', 'exam')),
+                question_ids_json TEXT NOT NULL,
+                spec_json TEXT NOT NULL,
+                time_limit_s INTEGER CHECK (time_limit_s IS NULL OR time_limit_s > 0),
+                started_at TEXT NOT NULL,
+                deadline TEXT,
+                status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'finished')),
+                finished_at TEXT,
+                CHECK ((status = 'finished') = (finished_at IS NOT NULL)),
+                CHECK ((time_limit_s IS NULL) = (deadline IS NULL))
+            )
+            """,
+            "CREATE INDEX idx_quiz_blocks_learner ON quiz_blocks(learner_id, status, started_at)",
+            """
+            CREATE TABLE block_answers (
+                block_id TEXT NOT NULL REFERENCES quiz_blocks(block_id) ON DELETE CASCADE,
+                position INTEGER NOT NULL CHECK (position >= 0),
+                question_id TEXT NOT NULL,
+                chosen_option TEXT,
+                time_taken_ms INTEGER CHECK (time_taken_ms IS NULL OR time_taken_ms >= 0),
+                graded INTEGER NOT NULL DEFAULT 0 CHECK (graded IN (0, 1)),
+                answered_at TEXT NOT NULL,
+                PRIMARY KEY (block_id, position)
+            )
+            """,
         ],
     )

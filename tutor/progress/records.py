@@ -26,6 +26,8 @@ from tutor.domain import Citation, Quote
 LearnerRole = Literal["student", "instructor", "admin"]
 CourseRole = Literal["student", "instructor"]
 AttemptMode = Literal["tutor", "exam", "review"]
+BlockMode = Literal["tutor", "exam"]
+BlockStatus = Literal["active", "finished"]
 CaseStatus = Literal["active", "completed", "abandoned"]
 TurnRole = Literal["student", "tutor", "system"]
 ChatMode = Literal["explain", "socratic"]
@@ -76,6 +78,35 @@ class Attempt(_Record):
     block_id: str | None = Field(default=None, description="The timed exam block, if any")
     prompt_version: str | None = None
     answered_at: AwareDatetime | None = Field(default=None, description="None on input: stamped by the store")
+
+
+class BlockAnswer(_Record):
+    position: int = Field(ge=0)
+    question_id: str
+    chosen_option: str | None = None
+    time_taken_ms: int | None = Field(default=None, ge=0)
+    graded: bool = False
+    answered_at: AwareDatetime
+
+
+class QuizBlock(_Record):
+    """A practice set (tutor mode) or a timed exam block: its questions are fixed when it starts."""
+
+    block_id: str
+    learner_id: int
+    course_id: str
+    mode: BlockMode
+    question_ids: tuple[str, ...]
+    spec: dict[str, Any] = Field(default_factory=dict, description="How the questions were chosen, for display")
+    time_limit_s: int | None = None
+    started_at: AwareDatetime
+    deadline: AwareDatetime | None = None
+    status: BlockStatus = "active"
+    finished_at: AwareDatetime | None = None
+    answers: tuple[BlockAnswer, ...] = ()
+
+    def answer_at(self, position: int) -> BlockAnswer | None:
+        return next((answer for answer in self.answers if answer.position == position), None)
 
 
 class ReviewCard(_Record):

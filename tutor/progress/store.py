@@ -20,7 +20,7 @@ Concurrency rules this module keeps:
   still oldest-first, which is what a transcript or a recent-activity view wants.
   Rows with equal timestamps keep their insertion order.
 
-Time comes only from the injected ``now`` (timezone-aware; see :mod:`tutor.progress.clock`),
+Time comes only from the injected ``now`` (timezone-aware; see :mod:`tutor.clock`),
 read while the write lock is held, so stored times follow commit order.
 
 Failures: a write that cannot complete (the file stays locked past the busy timeout,
@@ -36,7 +36,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -46,10 +46,13 @@ from pydantic import BaseModel
 from tutor.db import SQLiteFile
 from tutor.domain import Citation, Quote
 from tutor.errors import StoreError
-from tutor.progress.clock import Clock, from_iso, to_iso, utc_now
+from tutor.clock import Clock, from_iso, to_iso, utc_now
 from tutor.progress.migrations import MIGRATIONS
 from tutor.progress.records import (
     Attempt,
+    BlockAnswer,
+    BlockMode,
+    BlockStatus,
     CaseSession,
     CaseStatus,
     CaseTurn,
@@ -59,10 +62,14 @@ from tutor.progress.records import (
     Enrollment,
     Learner,
     LearnerRole,
+    QuizBlock,
     ReviewCard,
     TurnRole,
     new_id,
 )
+
+BlockReview = Callable[[ReviewCard | None, Attempt, datetime], tuple[ReviewCard, dict[str, Any]]]
+"""Given the current card, the new attempt and the time, return the new card and a review log."""
 
 ReviewUpdate = Callable[[ReviewCard | None], tuple[ReviewCard, dict[str, Any]]]
 """Given the current card (None for a question never reviewed), return the new card and a review log."""
@@ -72,6 +79,7 @@ _R = TypeVar("_R", bound=BaseModel)
 _UNKNOWN_LEARNER_OR_COURSE = "This could not be saved because the learner or the course is not registered."
 _UNKNOWN_LEARNER = "This could not be saved because the learner is not registered."
 _UNKNOWN_SESSION = "This case discussion could not be found. Please start the case again."
+_UNKNOWN_BLOCK = "This practice block could not be found. Please start a new one."
 _READ_FAILED = "Your progress could not be loaded just now. Please try again."
 
 
@@ -166,26 +174,7 @@ class ProgressStore:
     def record_attempt(self, attempt: Attempt) -> bool:
         """Store an attempt; False when its ``attempt_id`` was already stored (the first write wins)."""
         with self._write(fk_message=_UNKNOWN_LEARNER_OR_COURSE) as db:
-            answered_at = to_iso(attempt.answered_at) if attempt.answered_at else self._stamp()
-            cursor = db.execute(
-                "INSERT INTO attempts (attempt_id, learner_id, course_id, question_id, chosen_option, correct,"
-                " time_taken_ms, mode, block_id, prompt_version, answered_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING",
-                [
-                    attempt.attempt_id,
-                    attempt.learner_id,
-                    attempt.course_id,
-                    attempt.question_id,
-                    attempt.chosen_option,
-                    int(attempt.correct),
-                    attempt.time_taken_ms,
-                    attempt.mode,
-                    attempt.block_id,
-                    attempt.prompt_version,
-                    answered_at,
-                ],
-            )
-            return cursor.rowcount == 1
+            return _insert_attempt(db, attempt, self._stamp())
 
     def attempts_for(
         self,
@@ -206,6 +195,17 @@ class ProgressStore:
         with self._read() as db:
             rows = _latest_oldest_first(db, "attempts", where, params, "answered_at", limit)
             return [_record(Attempt, row) for row in rows]
+
+    def last_answers(self, learner_id: int, course_id: str) -> dict[str, bool]:
+        """question id -> whether the learner's latest attempt at it was correct (seen questions only)."""
+        with self._read() as db:
+            # SQLite takes a bare column from the row that holds the max() of its group.
+            rows = db.query(
+                "SELECT question_id, correct, max(answered_at) FROM attempts"
+                " WHERE learner_id = ? AND course_id = ? GROUP BY question_id",
+                [learner_id, course_id],
+            )
+            return {row["question_id"]: bool(row["correct"]) for row in rows}
 
     # -- spaced repetition ----------------------------------------------------------------
 
@@ -232,31 +232,117 @@ class ProgressStore:
                     f"update returned the card of ({new.learner_id}, {new.question_id!r}),"
                     f" not ({learner_id}, {question_id!r})"
                 )
-            rating = _rating(log)
             stamp = self._stamp()
-            # An UPSERT, not INSERT OR REPLACE: replacing deletes the row and would cascade to its logs.
-            db.execute(
-                "INSERT INTO review_cards (learner_id, question_id, card_json, due, state, last_review, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(learner_id, question_id) DO UPDATE SET card_json = excluded.card_json,"
-                " due = excluded.due, state = excluded.state, last_review = excluded.last_review,"
-                " updated_at = excluded.updated_at",
-                [
-                    learner_id,
-                    question_id,
-                    _dumps(new.card),
-                    to_iso(new.due),
-                    new.state,
-                    to_iso(new.last_review) if new.last_review else None,
-                    stamp,
-                ],
-            )
-            db.execute(
-                "INSERT INTO review_logs (learner_id, question_id, rating, reviewed_at, log_json)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [learner_id, question_id, rating, stamp, _dumps(log)],
-            )
+            _write_review(db, new, log, stamp)
         return new.model_copy(update={"updated_at": from_iso(stamp)})
+
+    # -- quiz blocks ----------------------------------------------------------------------
+
+    def start_block(
+        self,
+        learner_id: int,
+        course_id: str,
+        mode: BlockMode,
+        question_ids: list[str],
+        *,
+        spec: dict[str, Any] | None = None,
+        time_limit_s: int | None = None,
+    ) -> QuizBlock:
+        """Open a block with its questions fixed; an exam block's deadline is now + the time limit."""
+        if not question_ids:
+            raise ValueError("a block needs at least one question")
+        block_id = new_id()
+        with self._write(fk_message=_UNKNOWN_LEARNER_OR_COURSE) as db:
+            started = self._now()
+            deadline = started + timedelta(seconds=time_limit_s) if time_limit_s else None
+            db.execute(
+                "INSERT INTO quiz_blocks (block_id, learner_id, course_id, mode, question_ids_json, spec_json,"
+                " time_limit_s, started_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [block_id, learner_id, course_id, mode, _dumps(list(question_ids)), _dumps(spec or {}),
+                 time_limit_s, to_iso(started), to_iso(deadline) if deadline else None],
+            )
+        return self.get_block(block_id)
+
+    def get_block(self, block_id: str) -> QuizBlock | None:
+        with self._read() as db:
+            return _block(db, block_id)
+
+    def blocks_for(self, learner_id: int, *, status: BlockStatus | None = None, limit: int | None = None) -> list[QuizBlock]:
+        """A learner's blocks, newest first."""
+        where, params = ["learner_id = ?"], [learner_id]
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        with self._read() as db:
+            ids = [row["block_id"] for row in db.query(
+                f"SELECT block_id FROM quiz_blocks WHERE {' AND '.join(where)}"
+                " ORDER BY started_at DESC, rowid DESC LIMIT ?", [*params, _sql_limit(limit)])]
+            return [_block(db, block_id) for block_id in ids]
+
+    def save_block_answer(
+        self, block_id: str, position: int, chosen_option: str | None, *, time_taken_ms: int | None = None
+    ) -> QuizBlock:
+        """Keep a provisional exam answer (replacing an earlier one); refused once the block is over."""
+        with self._write() as db:
+            block = _open_block(db, block_id, self._now())
+            question_id = _question_at(block, position)
+            current = block.answer_at(position)
+            if current is not None and current.graded:
+                raise StoreError("This question has already been marked; its answer cannot change.")
+            db.execute(
+                "INSERT INTO block_answers (block_id, position, question_id, chosen_option, time_taken_ms, answered_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(block_id, position) DO UPDATE SET"
+                " chosen_option = excluded.chosen_option, time_taken_ms = excluded.time_taken_ms,"
+                " answered_at = excluded.answered_at",
+                [block_id, position, question_id, chosen_option, time_taken_ms, self._stamp()],
+            )
+            return _block(db, block_id)
+
+    def grade(
+        self,
+        block_id: str,
+        attempts: list[Attempt],
+        *,
+        review: BlockReview,
+        finish: bool = False,
+        allow_late: bool = False,
+    ) -> QuizBlock:
+        """Turn answers of a block into attempts and card reviews, all in one transaction.
+
+        Each attempt's ``block_id`` must be this block and its id is the caller's
+        deterministic one (block id + position), so a retry after a failure stores
+        nothing twice: an attempt already stored is skipped together with its review.
+        ``review(current_card, attempt, now)`` computes the next card (pure, quick).
+        ``finish`` closes the block; ``allow_late`` lets the closing of an exam block
+        whose deadline has passed grade what was saved before the deadline.
+        """
+        with self._write(fk_message=_UNKNOWN_LEARNER_OR_COURSE) as db:
+            now = self._now()
+            block = _block(db, block_id)
+            if block is None:
+                raise StoreError(_UNKNOWN_BLOCK)
+            if block.status == "finished":
+                return block  # finished by an earlier (retried) call
+            if not allow_late:
+                _open_block(db, block_id, now)
+            stamp = to_iso(now)
+            for attempt in attempts:
+                if attempt.block_id != block_id:
+                    raise ValueError(f"attempt {attempt.attempt_id} belongs to block {attempt.block_id}, not {block_id}")
+                if not _insert_attempt(db, attempt, stamp):
+                    continue
+                position = int(attempt.attempt_id.rsplit(":", 1)[1])
+                db.execute(
+                    "INSERT INTO block_answers (block_id, position, question_id, chosen_option, time_taken_ms, graded,"
+                    " answered_at) VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(block_id, position) DO UPDATE SET"
+                    " chosen_option = excluded.chosen_option, time_taken_ms = excluded.time_taken_ms, graded = 1",
+                    [block_id, position, attempt.question_id, attempt.chosen_option, attempt.time_taken_ms, stamp],
+                )
+                new, log = review(_card(db, attempt.learner_id, attempt.question_id), attempt, now)
+                _write_review(db, new, log, stamp)
+            if finish:
+                db.execute("UPDATE quiz_blocks SET status = 'finished', finished_at = ? WHERE block_id = ?", [stamp, block_id])
+            return _block(db, block_id)
 
     def due_cards(self, learner_id: int, *, until: datetime, limit: int | None = None) -> list[ReviewCard]:
         """Cards due at or before ``until``, most overdue first."""
@@ -492,6 +578,85 @@ def _latest_oldest_first(
         row.pop("_seq")
         rows.append(row)
     return rows
+
+
+def _insert_attempt(db: sqlite_utils.Database, attempt: Attempt, stamp: str) -> bool:
+    """Insert unless the id is already stored; True when a row was written."""
+    cursor = db.execute(
+        "INSERT INTO attempts (attempt_id, learner_id, course_id, question_id, chosen_option, correct,"
+        " time_taken_ms, mode, block_id, prompt_version, answered_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING",
+        [
+            attempt.attempt_id,
+            attempt.learner_id,
+            attempt.course_id,
+            attempt.question_id,
+            attempt.chosen_option,
+            int(attempt.correct),
+            attempt.time_taken_ms,
+            attempt.mode,
+            attempt.block_id,
+            attempt.prompt_version,
+            to_iso(attempt.answered_at) if attempt.answered_at else stamp,
+        ],
+    )
+    return cursor.rowcount == 1
+
+
+def _write_review(db: sqlite_utils.Database, new: ReviewCard, log: dict[str, Any], stamp: str) -> None:
+    """Upsert the card and append its log (an UPSERT: INSERT OR REPLACE would cascade-delete the logs)."""
+    rating = _rating(log)
+    db.execute(
+        "INSERT INTO review_cards (learner_id, question_id, card_json, due, state, last_review, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(learner_id, question_id) DO UPDATE SET card_json = excluded.card_json,"
+        " due = excluded.due, state = excluded.state, last_review = excluded.last_review,"
+        " updated_at = excluded.updated_at",
+        [
+            new.learner_id,
+            new.question_id,
+            _dumps(new.card),
+            to_iso(new.due),
+            new.state,
+            to_iso(new.last_review) if new.last_review else None,
+            stamp,
+        ],
+    )
+    db.execute(
+        "INSERT INTO review_logs (learner_id, question_id, rating, reviewed_at, log_json) VALUES (?, ?, ?, ?, ?)",
+        [new.learner_id, new.question_id, rating, stamp, _dumps(log)],
+    )
+
+
+def _block(db: sqlite_utils.Database, block_id: str) -> QuizBlock | None:
+    row = _one(db, "SELECT * FROM quiz_blocks WHERE block_id = ?", [block_id])
+    if row is None:
+        return None
+    answers = [_record(BlockAnswer, answer) for answer in db.query(
+        "SELECT * FROM block_answers WHERE block_id = ? ORDER BY position", [block_id])]
+    return _record(QuizBlock, {
+        **row,
+        "question_ids": tuple(json.loads(row["question_ids_json"])),
+        "spec": json.loads(row["spec_json"]),
+        "answers": tuple(answers),
+    })
+
+
+def _open_block(db: sqlite_utils.Database, block_id: str, now: datetime) -> QuizBlock:
+    block = _block(db, block_id)
+    if block is None:
+        raise StoreError(_UNKNOWN_BLOCK)
+    if block.status == "finished":
+        raise StoreError("This block is already finished; start a new one to keep practising.")
+    if block.deadline is not None and now > block.deadline:
+        raise StoreError("Time is up for this block: answers given after the deadline are not counted.")
+    return block
+
+
+def _question_at(block: QuizBlock, position: int) -> str:
+    if not 0 <= position < len(block.question_ids):
+        raise ValueError(f"block {block.block_id} has no question at position {position}")
+    return block.question_ids[position]
 
 
 def _card(db: sqlite_utils.Database, learner_id: int, question_id: str) -> ReviewCard | None:

@@ -1,0 +1,1 @@
+"""The question bank: every question the course has, and which of them students may see."""

@@ -1,0 +1,98 @@
+"""The instructor's side of the question bank: import, export, drafts and the review queue.
+
+Imports check the upload size before parsing, parse with the format's parser (every
+bad question reported, the good ones kept) and store through :class:`QuestionBank`,
+whose rules decide what goes straight to students and what waits for review. The bundled
+bank (``content/questions``) is loaded the same way with origin ``bundled``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tutor.bank.store import BankFilter, BankQuestion, ImportOutcome, QuestionBank, Status
+from tutor.content.questions.formats import export_questions, parse_question_file
+from tutor.content.questions.model import Question
+from tutor.content.questions.parsed import QuestionProblem
+from tutor.errors import DocumentError, FileTooLarge
+from tutor.modes.drafting import DraftReport, Progress, QuestionDrafter
+from tutor.modes.question_sources import QuestionSources
+
+ExportFormat = Literal["yaml", "gift", "csv"]
+
+
+@dataclass
+class QuestionImport:
+    """One file's import: what was stored and what could not be read."""
+
+    source: str
+    format: str = ""
+    outcome: ImportOutcome = field(default_factory=ImportOutcome)
+    problems: list[QuestionProblem] = field(default_factory=list)
+    error: str | None = None  # the whole file was unreadable
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+
+class BankAdmin:
+    def __init__(self, *, bank: QuestionBank, drafter: QuestionDrafter, sources: QuestionSources, course_id: str, max_upload_bytes: int):
+        self._bank = bank
+        self._drafter = drafter
+        self._sources = sources
+        self._course = course_id
+        self._max_bytes = max_upload_bytes
+
+    def import_file(self, name: str, data: bytes, *, origin: Literal["imported", "bundled"] = "imported") -> QuestionImport:
+        result = QuestionImport(source=name)
+        try:
+            if len(data) > self._max_bytes:
+                raise FileTooLarge(name, f"the file is larger than the {self._max_bytes // (1024 * 1024)} MiB upload limit")
+            parsed = parse_question_file(name, data)
+        except DocumentError as exc:
+            result.error = exc.user_message
+            return result
+        result.format, result.problems = parsed.format, parsed.problems
+        result.outcome = self._bank.import_questions(parsed.questions, course_id=self._course, origin=origin, source_file=name)
+        return result
+
+    def load_bundled(self, folder: Path) -> list[QuestionImport]:
+        """Load every bank file of the bundled folder (unchanged files change nothing)."""
+        if not folder.is_dir():
+            return []
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in {".yaml", ".yml", ".json"})
+        return [self.import_file(path.relative_to(folder).as_posix(), path.read_bytes(), origin="bundled") for path in files]
+
+    def export(self, fmt: ExportFormat, status: Status = "approved") -> tuple[str, str]:
+        """(text, file extension) of every question with ``status`` in the chosen format."""
+        questions = [item.question for item in self._bank.questions(self._course, BankFilter(status=status))]
+        return export_questions(questions, fmt)
+
+    def draft(self, source: str, n: int = 3, progress: Progress | None = None) -> DraftReport:
+        return self._drafter.draft(source, n, progress)
+
+    def queue(self) -> list[BankQuestion]:
+        """Drafts waiting for review, oldest first."""
+        items = self._bank.questions(self._course, BankFilter(status="draft"))
+        return sorted(items, key=lambda item: item.created_at)
+
+    def browse(self, status: Status = "approved") -> list[BankQuestion]:
+        return self._bank.questions(self._course, BankFilter(status=status))
+
+    def counts(self) -> dict[str, int]:
+        return self._bank.status_counts(self._course)
+
+    def approve(self, question_id: str, *, reviewer: str, edited: Question | None = None) -> BankQuestion:
+        approved = self._bank.approve(question_id, reviewer=reviewer, edited=edited)
+        self._sources.invalidate()
+        return approved
+
+    def reject(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
+        return self._bank.reject(question_id, reviewer=reviewer, reason=reason)
+
+    def citations(self, question: Question):
+        """The passages a question cites, for the reviewer to check against."""
+        return self._sources.citations(question)

@@ -1,0 +1,89 @@
+"""The code-level quality gates a generated question must pass before an instructor sees it.
+
+Pure functions over a draft, the passage it was written from, the verifier's independent
+answer and the stem embeddings; each returns a :class:`Gate` with a reason an instructor
+can read. The order is cheapest first and the first failure stops the draft, so a broken
+draft never costs a second model call:
+
+1. ``schema``: the reply is a valid draft (checked while parsing, see drafting);
+2. ``distinct_options``: no two options say the same thing;
+3. ``not_duplicate``: the stem is not a near-duplicate of a stem already in the bank
+   (or drafted earlier in the same run);
+4. ``one_best_answer``: the verifier, answering from the passage alone, names no other
+   option as also correct;
+5. ``supported``: the verifier picks the keyed answer and the supporting sentence is
+   found word for word in the passage (a paraphrase or an invented quote fails).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from tutor.content.questions.model import LETTERS, Question, normalise_text
+
+MIN_QUOTE_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Verdict(BaseModel):
+    """The second pass: the model answers the drafted question from the passage alone."""
+
+    best: str = Field(pattern=r"^[A-Fa-f]$")
+    also_correct: list[str] = Field(default_factory=list, max_length=5)
+    quote: str = Field(default="", max_length=600)
+
+
+def distinct_options(texts: list[str]) -> Gate:
+    seen: dict[str, str] = {}
+    for letter, text in zip(LETTERS, texts):
+        key = normalise_text(text)
+        if key in seen:
+            return Gate("distinct_options", False, f"options {seen[key]} and {letter} say the same thing")
+        seen[key] = letter
+    return Gate("distinct_options", True, f"{len(texts)} different options")
+
+
+def not_duplicate(stem_vector: np.ndarray, existing: dict[str, np.ndarray], threshold: float) -> Gate:
+    if not existing:
+        return Gate("not_duplicate", True, "no earlier stems to compare with")
+    ids = list(existing)
+    scores = np.stack([existing[i] for i in ids]) @ stem_vector
+    best = int(np.argmax(scores))
+    score = float(scores[best])
+    if score >= threshold:
+        return Gate("not_duplicate", False, f"near-duplicate of {ids[best]} (similarity {score:.2f} >= {threshold:.2f})")
+    return Gate("not_duplicate", True, f"closest stem {ids[best]} at similarity {score:.2f}")
+
+
+def one_best_answer(question: Question, verdict: Verdict) -> Gate:
+    others = sorted({letter.upper() for letter in verdict.also_correct} - {question.answer})
+    others = [letter for letter in others if letter in question.letters]
+    if others:
+        return Gate("one_best_answer", False, f"the checker also finds option(s) {', '.join(others)} correct")
+    return Gate("one_best_answer", True, "no other option is supported by the passage")
+
+
+def supported(question: Question, verdict: Verdict, passage: str, draft_quote: str) -> Gate:
+    if verdict.best.upper() != question.answer:
+        return Gate("supported", False, f"answering from the passage, the checker chose {verdict.best.upper()}, not the key {question.answer}")
+    for quote in (verdict.quote, draft_quote):
+        if quote_in_passage(quote, passage):
+            return Gate("supported", True, f"the passage says: \u201c{quote.strip()}\u201d")
+    return Gate("supported", False, "neither the draft nor the checker quoted the passage word for word")
+
+
+def quote_in_passage(quote: str, passage: str) -> bool:
+    wanted = normalise_text(quote)
+    return len(wanted) >= MIN_QUOTE_CHARS and wanted in normalise_text(passage)

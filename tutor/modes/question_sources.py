@@ -1,0 +1,86 @@
+"""Citations for a question: its references resolved to real passages of the library.
+
+A reference names a source and optionally a section heading path (or the exact chunk, for
+generated questions). It is resolved against the registry only: a reference to a document
+or section the library does not hold is reported as unresolved and shown as such, never
+replaced by a guess. Inside a section of several passages, the passage closest to the
+keyed answer's explanation (by embedding) is the one cited.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from tutor.content.questions.model import Question, Reference
+from tutor.domain import Citation
+from tutor.index.embeddings import Embedder
+from tutor.index.registry import ChunkRow, LibraryRegistry
+from tutor.index.vector_store import ChromaIndex
+
+_CACHE_SIZE = 512
+
+
+class QuestionSources:
+    def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder):
+        self._registry = registry
+        self._index = index
+        self._embedder = embedder
+        self._cache: OrderedDict[tuple[str, str], tuple[tuple[Citation, ...], tuple[Reference, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def citations(self, question: Question) -> tuple[tuple[Citation, ...], tuple[Reference, ...]]:
+        """(citations numbered from 1, references that the library does not hold)."""
+        key = (question.id, question.content_hash)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        citations: list[Citation] = []
+        unresolved: list[Reference] = []
+        for reference in question.references:
+            row = self._resolve(reference, question)
+            if row is None:
+                unresolved.append(reference)
+            elif all(c.chunk_id != row.chunk.chunk_id for c in citations):
+                chunk = row.chunk
+                citations.append(Citation(
+                    number=len(citations) + 1, source=chunk.source, section=chunk.section, page=chunk.page,
+                    chunk_id=chunk.chunk_id, doc_title=row.doc_title, text=chunk.text,
+                ))
+        result = (tuple(citations), tuple(unresolved))
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+    def invalidate(self) -> None:
+        """Forget resolved citations (after the library changed)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _resolve(self, reference: Reference, question: Question) -> ChunkRow | None:
+        if reference.chunk_id:
+            row = self._registry.chunk_rows([reference.chunk_id]).get(reference.chunk_id)
+            if row is not None:
+                return row
+        rows = self._registry.chunk_rows_for_source(reference.source)
+        if reference.section:
+            rows = [row for row in rows if _same_section(row.chunk.section, reference.section)]
+        if len(rows) <= 1:
+            return rows[0] if rows else None
+        key = question.correct_option
+        target = self._embedder.embed_query(f"{question.stem}\n{key.text}. {key.explanation}")
+        stored = self._index.vectors([row.chunk.chunk_id for row in rows])
+        scores = [float(np.asarray(stored[row.chunk.chunk_id]) @ target) if row.chunk.chunk_id in stored else -1.0 for row in rows]
+        return rows[int(np.argmax(scores))]
+
+
+def _same_section(section: str, wanted: str) -> bool:
+    """Equal heading paths, or ``wanted`` is the tail of the path ("Management > Drugs")."""
+    have = [part.strip().casefold() for part in section.split(">")]
+    want = [part.strip().casefold() for part in wanted.split(">")]
+    return have[-len(want):] == want
