@@ -20,10 +20,12 @@ navigation = st.navigation(
         "Study": [
             st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
             st.Page("pages/ask.py", title="Ask the tutor", icon=":material/forum:"),
+            st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:"),
             st.Page("pages/search.py", title="Search the curriculum", icon=":material/search:"),
         ],
         "Teach": [
             st.Page("pages/library.py", title="Library", icon=":material/library_books:"),
+            st.Page("pages/question_bank.py", title="Question bank", icon=":material/fact_check:"),
         ],
     }
 )

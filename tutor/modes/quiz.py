@@ -83,11 +83,14 @@ class QuizService:
     # -- resuming ---------------------------------------------------------------------------
 
     def current(self, learner_id: int) -> QuizBlock | None:
-        """The learner's open block, if any; an exam block past its deadline is closed first."""
+        """The learner's open block, if any.
+
+        An exam block found past its deadline is closed (graded with what was saved in
+        time) and returned once, finished, so the caller can show its result.
+        """
         for block in self._progress.blocks_for(learner_id, status="active", limit=1):
             if self._expired(block):
-                self.finish(learner_id, block.block_id)
-                return None
+                return self.finish(learner_id, block.block_id).block
             return block
         return None
 
@@ -122,7 +125,7 @@ class QuizService:
         question = self._require(block, position)
         letter = _letter(question, letter)
         attempt = self._attempt(block, position, question, letter, time_taken_ms)
-        self._progress.grade(block_id, [attempt], review=_review, finish=len(block.question_ids) == 1 or self._last_open(block, position))
+        self._progress.grade(block_id, [attempt], review=_review, finish=self._last_open(block, position))
         return self.feedback(position, question, letter)
 
     def save(self, learner_id: int, block_id: str, position: int, letter: str | None, *, time_taken_ms: int | None = None) -> QuizBlock:

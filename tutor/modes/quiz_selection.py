@@ -30,18 +30,20 @@ def select_questions(
     """Up to ``size`` ids from ``candidates``; ``due`` is ordered most overdue first."""
     if size < 1:
         raise ValueError("a block needs at least one question")
-    allowed = set(candidates)
-    chosen = [qid for qid in due if qid in allowed]
-    if pool != "due":
-        rest = [qid for qid in candidates if qid not in set(chosen)]
-        unseen = [qid for qid in rest if qid not in last_correct]
-        wrong = [qid for qid in rest if last_correct.get(qid) is False]
-        right = [qid for qid in rest if last_correct.get(qid) is True]
-        groups = {"unseen": [unseen], "incorrect": [wrong], "all": [unseen, wrong, right]}[pool]
-        if pool in ("unseen", "incorrect"):
-            chosen = [qid for qid in chosen if qid in set(groups[0])]  # "unseen only" means it
-        for group in groups:
-            group = list(group)
-            rng.shuffle(group)
-            chosen.extend(group)
+    unseen = [qid for qid in candidates if qid not in last_correct]
+    wrong = [qid for qid in candidates if last_correct.get(qid) is False]
+    right = [qid for qid in candidates if last_correct.get(qid) is True]
+    due_set = set(due)
+    groups = {
+        "all": [unseen, wrong, right],
+        "unseen": [unseen],
+        "incorrect": [wrong],
+        "due": [[qid for qid in candidates if qid in due_set]],
+    }[pool]
+    in_pool = {qid for group in groups for qid in group}
+    chosen = [qid for qid in due if qid in in_pool]  # due reviews first, most overdue first
+    for group in groups:
+        group = [qid for qid in group if qid not in due_set]
+        rng.shuffle(group)
+        chosen.extend(group)
     return chosen[:size]

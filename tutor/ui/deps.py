@@ -20,7 +20,9 @@ _bootstrap_lock = threading.Lock()
 @st.cache_resource(show_spinner="Loading the curriculum index and the embedding model…")
 def _services_for(key: str, _settings: Settings) -> Services:
     # Cached per settings (``key``); the underscore keeps the secrets in ``_settings`` out of the hash.
-    return build_services(_settings)
+    services = build_services(_settings)
+    services.load_bundled_questions()  # once per process; unchanged files change nothing
+    return services
 
 
 def get_services() -> Services:

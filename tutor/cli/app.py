@@ -1,67 +1,16 @@
-"""The ``tutor`` command: ingest, search, reindex and doctor, for instructors and ops.
-
-``--json`` prints exactly one JSON document on stdout; progress and messages go to
-stderr, so the JSON can be piped. Errors are translated here, in one place: a
-:class:`TutorError` prints its user message and exits 1, never a traceback.
-"""
+"""The ``tutor`` command group and its library commands: ingest, search, reindex, doctor, ask, eval."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
-from tutor.errors import TutorError
+from tutor.cli.common import EXIT_PARTIAL, TutorGroup, build, cli_learner, emit_json, progress_bar
 from tutor.settings import load_settings
 
-EXIT_PARTIAL = 1
-
-
-class _TutorGroup(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except TutorError as exc:
-            click.secho(f"Error: {exc.user_message}", err=True, fg="red")
-            sys.exit(1)
-
-
-def _services():
-    from tutor.services import build_services
-
-    return build_services(load_settings())
-
-
-def _emit_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
-
-
-@contextmanager
-def _progress_bar(label: str, enabled: bool) -> Iterator[Callable[[float, str], None] | None]:
-    """A terminal progress bar on stderr, or nothing when stderr is not a terminal."""
-    if not (enabled and sys.stderr.isatty()):
-        yield None
-        return
-    with click.progressbar(length=1000, label=label, file=sys.stderr, show_eta=False) as bar:
-        shown = 0
-
-        def update(fraction: float, message: str) -> None:
-            nonlocal shown
-            target = int(fraction * 1000)
-            bar.label = f"{label} {message[:50]:<50}"
-            if target > shown:
-                bar.update(target - shown)
-                shown = target
-
-        yield update
-
-
-@click.group(cls=_TutorGroup)
+@click.group(cls=TutorGroup)
 @click.version_option(package_name="tutor")
 def main() -> None:
     """tutor: a medical-education tutor grounded in your course material."""
@@ -76,11 +25,11 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
     Unchanged files are skipped; files deleted from an ingested folder are removed.
     Exits 1 when any file failed (the others are still ingested).
     """
-    services = _services()
-    with _progress_bar("Ingesting", enabled=True) as progress:
+    services = build()
+    with progress_bar("Ingesting", enabled=True) as progress:
         report = services.ingestor.ingest_paths(list(paths), progress)
     if as_json:
-        _emit_json(report.model_dump(mode="json"))
+        emit_json(report.model_dump(mode="json"))
     else:
         for label, names in (("added", report.added), ("updated", report.updated),
                              ("unchanged", report.unchanged), ("removed", report.removed)):
@@ -101,9 +50,9 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document.")
 def search(query: str, k: int | None, module: str | None, source: str | None, as_json: bool) -> None:
     """Find the curriculum passages that answer QUERY."""
-    result = _services().search(query, k, {"module": module, "source": source})
+    result = build().search(query, k, {"module": module, "source": source})
     if as_json:
-        _emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json"))
         return
     if not result.covered:
         click.secho("The course material does not seem to cover this (no passage above the relevance threshold).", fg="yellow")
@@ -117,8 +66,8 @@ def search(query: str, k: int | None, module: str | None, source: str | None, as
 @main.command()
 def reindex() -> None:
     """Rebuild the vector index from the library registry in SQLite."""
-    services = _services()
-    with _progress_bar("Re-indexing", enabled=True) as progress:
+    services = build()
+    with progress_bar("Re-indexing", enabled=True) as progress:
         count = services.ingestor.reindex(progress)
     click.echo(f"Re-indexed {count} passages.")
 
@@ -131,17 +80,13 @@ def doctor(as_json: bool) -> None:
 
     checks = run_checks(load_settings())
     if as_json:
-        _emit_json([c.model_dump() for c in checks])
+        emit_json([c.model_dump() for c in checks])
     else:
         for check in checks:
             mark = click.style("ok ", fg="green") if check.ok else click.style("FAIL", fg="red")
             click.echo(f"{mark} {check.name:<18} {check.detail}")
     if not all(c.ok for c in checks):
         sys.exit(1)
-
-
-def _cli_learner(services) -> int:
-    return services.progress.ensure_learner("cli", "Command line").id
 
 
 def _answer_json(answer) -> dict:
@@ -168,16 +113,16 @@ def ask(question: str, mode: str, as_json: bool) -> None:
     """Ask the tutor a question about the course material."""
     from tutor.domain import Answer
 
-    services = _services()
+    services = build()
     if not services.tutor.model_loaded:
         click.echo("Starting the language model…", err=True)
         services.tutor.warm_up()
     answer = None
-    for event in services.tutor.stream(question, learner_id=_cli_learner(services), mode=mode):
+    for event in services.tutor.stream(question, learner_id=cli_learner(services), mode=mode):
         if isinstance(event, Answer):
             answer = event
     if as_json:
-        _emit_json(_answer_json(answer))
+        emit_json(_answer_json(answer))
         return
     if not answer.grounded:
         click.secho(f"[{answer.kind.replace('_', ' ')}]", fg="yellow", err=True)
@@ -190,7 +135,7 @@ def ask(question: str, mode: str, as_json: bool) -> None:
 
 def _report_eval(report, as_json: bool) -> None:
     if as_json:
-        _emit_json(report.model_dump(mode="json"))
+        emit_json(report.model_dump(mode="json"))
         return
     for key, value in report.summary().items():
         click.echo(f"{key:>32}: {value}")
@@ -208,10 +153,10 @@ def eval_command(questions: Path, limit: int | None, as_json: bool) -> None:
     from tutor.evaluation.retrieval import load_questions
     from tutor.evaluation.tutor_eval import evaluate_tutor
 
-    services = _services()
+    services = build()
     items = load_questions(questions)[:limit]
-    learner = _cli_learner(services)
-    with _progress_bar("Evaluating", enabled=True) as progress:
+    learner = cli_learner(services)
+    with progress_bar("Evaluating", enabled=True) as progress:
         report = evaluate_tutor(
             lambda q: services.tutor.ask(q, learner_id=learner), services.search, items,
             progress=(lambda done, total: progress(done / total, f"{done}/{total}")) if progress else None,
@@ -241,14 +186,14 @@ def eval_pubmedqa(pqal_json: Path, limit: int, remove_gold: int, as_json: bool) 
         scratch_dir = Path(scratch)
         questions = write_corpus(pqal_json, scratch_dir / "corpus")
         services = build_services(settings.model_copy(update={"data_dir": scratch_dir / "data", "course": "pubmedqa"}))
-        with _progress_bar("Indexing", enabled=True) as progress:
+        with progress_bar("Indexing", enabled=True) as progress:
             services.ingestor.ingest_paths([scratch_dir / "corpus"], progress)
-        learner = _cli_learner(services)
+        learner = cli_learner(services)
         asked, held_out = questions[:limit], questions[limit : limit + remove_gold]
         for item in held_out:  # their own abstracts go: the tutor must now say it is not covered
             services.delete_document(next(d.doc_id for d in services.documents() if d.source == item.expected_source))
         held_out = [item.model_copy(update={"expected_source": None}) for item in held_out]
-        with _progress_bar("Asking", enabled=True) as progress:
+        with progress_bar("Asking", enabled=True) as progress:
             report = evaluate_tutor(
                 lambda q: services.tutor.ask(q, learner_id=learner), services.search, asked + held_out,
                 progress=(lambda done, total: progress(done / total, f"{done}/{total}")) if progress else None,

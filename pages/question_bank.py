@@ -1,0 +1,99 @@
+"""Question bank (instructors): import and export questions, draft new ones, review the queue."""
+
+import streamlit as st
+from pydantic import ValidationError
+
+from tutor.content.questions.model import Question, question_problems
+from tutor.ui.bank_view import bank_table, edit_form, import_summary, review_card
+from tutor.ui.deps import get_services
+from tutor.ui.errors import shown_errors
+
+REVIEWER = "instructor"  # until sign-in: whoever uses the instructor pages
+
+st.title("Question bank")
+services = get_services()
+admin = services.questions
+counts = admin.counts()
+left, middle, right = st.columns(3)
+left.metric("Approved (students see these)", counts["approved"])
+middle.metric("Waiting for review", counts["draft"])
+right.metric("Rejected", counts["rejected"])
+
+review, upload, generate, browse = st.tabs([f"Review queue ({counts['draft']})", "Import", "Generate drafts", "Browse and export"])
+
+with review:
+    queue = admin.queue()
+    if not queue:
+        st.info("Nothing to review. Generated drafts and imported questions that lack explanations appear here.")
+    for item in queue:
+        with st.container(border=True):
+            review_card(item, admin.citations(item.question))
+            action, fields, reason = edit_form(item)
+            if action == "approve":
+                with shown_errors():
+                    try:
+                        edited = Question.model_validate(fields)
+                    except ValidationError as exc:
+                        st.error("Fix these before approving: " + "; ".join(question_problems(exc)))
+                    else:
+                        admin.approve(item.id, reviewer=REVIEWER, edited=edited)
+                        st.toast(f"Approved {item.id}: students can now get it.", icon=":material/check:")
+                        st.rerun()
+            elif action == "reject":
+                with shown_errors():
+                    admin.reject(item.id, reviewer=REVIEWER, reason=reason)
+                    st.toast(f"Rejected {item.id}.")
+                    st.rerun()
+
+with upload:
+    limit = services.settings.max_upload_mb
+    with st.form("questions.import", clear_on_submit=True):
+        files = st.file_uploader(
+            f"Question files: native YAML/JSON, Moodle GIFT, Aiken, Moodle XML or CSV (up to {limit} MB each)",
+            type=["yaml", "yml", "json", "gift", "txt", "xml", "csv"], accept_multiple_files=True, max_upload_size=limit,
+        )
+        submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
+    if submitted:
+        if not files:
+            st.warning("Choose one or more files first.")
+        for file in files or []:
+            with shown_errors():
+                import_summary(admin.import_file(file.name, file.getvalue()))
+    st.caption("Complete questions (an explanation for every option) go straight to students; others wait for review. "
+               "Bad questions are listed with the reason; the rest of the file still imports.")
+
+with generate:
+    sources = [d.source for d in services.documents()]
+    if not sources:
+        st.info("The library is empty: add curriculum on the **Library** page first.")
+    else:
+        with st.form("questions.generate"):
+            source = st.selectbox("Draft from", sources)
+            n = st.slider("Number of drafts", 1, 10, 3)
+            go = st.form_submit_button("Draft questions", type="primary", icon=":material/auto_awesome:")
+        st.caption("Drafts pass code checks (valid, distinct options, one best answer, not a near-duplicate, "
+                   "supported by the passage on a second pass) and then wait for your review.")
+        if go:
+            with shown_errors():
+                bar = st.progress(0.0, text="Starting the language model…")
+                report = admin.draft(source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                bar.empty()
+                st.success(f"{len(report.kept)} draft(s) added to the review queue.")
+                for rejected in report.rejected:
+                    st.warning(f"Discarded a draft from {rejected.section or source}: {rejected.failed.detail}")
+
+with browse:
+    status = st.segmented_control("Status", ["approved", "draft", "rejected"], default="approved")
+    items = admin.browse(status or "approved")
+    if not items:
+        st.info("No questions with this status.")
+    else:
+        bank_table(items)
+    st.markdown("**Export**")
+    cols = st.columns(3)
+    for col, (fmt, label, mime) in zip(cols, (("yaml", "Native YAML", "application/yaml"),
+                                               ("gift", "Moodle GIFT", "text/plain"),
+                                               ("csv", "CSV (Anki)", "text/csv"))):
+        text, extension = admin.export(fmt, status or "approved")
+        col.download_button(label, text, file_name=f"questions-{status or 'approved'}.{extension}", mime=mime,
+                            icon=":material/download:")

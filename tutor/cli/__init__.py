@@ -1,0 +1,8 @@
+"""The ``tutor`` command line: library commands in :mod:`tutor.cli.app`, one module per command group."""
+
+from tutor.cli.app import main
+from tutor.cli.questions import questions
+
+main.add_command(questions)
+
+__all__ = ["main"]
