@@ -76,8 +76,10 @@ with generate:
         if go:
             with shown_errors():
                 bar = st.progress(0.0, text="Starting the language model…")
-                report = admin.draft(source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
-                bar.empty()
+                try:
+                    report = admin.draft(source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                finally:
+                    bar.empty()
                 st.success(f"{len(report.kept)} draft(s) added to the review queue.")
                 for rejected in report.rejected:
                     st.warning(f"Discarded a draft from {rejected.section or source}: {rejected.failed.detail}")

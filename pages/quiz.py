@@ -44,7 +44,7 @@ def setup_form() -> None:
         mode = st.segmented_control("Mode", ["Tutor mode", "Timed exam"], default="Tutor mode",
                                     help="Tutor mode explains each answer at once. A timed exam shows feedback at the end.")
         left, right = st.columns(2)
-        size = left.number_input("Questions", min_value=1, max_value=100, value=10, step=1)
+        size = left.number_input("Number of questions", min_value=1, max_value=100, value=10, step=1)
         minutes = right.number_input(
             "Time limit (minutes, exam only)", min_value=1, max_value=360,
             value=max(1, round(10 * services.settings.exam_seconds_per_question / 60)),
@@ -53,7 +53,7 @@ def setup_form() -> None:
                                 placeholder="All topics")
         systems = st.multiselect("Systems", list(tags["system"]), format_func=lambda s: f"{s} ({tags['system'][s]})",
                                  placeholder="All systems")
-        pool_label = st.radio("Questions", ["All", "Unseen only", "Incorrect only", "Due for review"], horizontal=True)
+        pool_label = st.radio("Which questions", ["All", "Unseen only", "Incorrect only", "Due for review"], horizontal=True)
         start = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:")
     if start:
         exam = mode == "Timed exam"

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,14 +37,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> str:
+@contextmanager
+def serve(root: Path, replies: list[str], extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run` the app on a free port with its own data folder; yields its URL."""
     if not CHROMIUM.exists():
         pytest.fail("Debian's Chromium is missing: `make test` installs it (apt-get install chromium).")
-    root = tmp_path_factory.mktemp("e2e")
     curriculum = write_mini_curriculum(root / "curriculum")
     script = root / "script.json"
-    script.write_text(json.dumps(SCRIPTED_REPLIES))
+    script.write_text(json.dumps(replies))
     port = _free_port()
     env = {
         **os.environ,
@@ -50,6 +52,7 @@ def app_url(tmp_path_factory) -> str:
         "TUTOR_CONTENT_DIR": str(curriculum),
         "TUTOR_LLM_PROVIDER": "scripted",
         "TUTOR_LLM_SCRIPT": str(script),
+        **(extra_env or {}),
     }
     log = open(root / "streamlit.log", "w")
     server = subprocess.Popen(
@@ -69,10 +72,20 @@ def app_url(tmp_path_factory) -> str:
     else:
         server.kill()
         pytest.fail(f"streamlit did not start: {(root / 'streamlit.log').read_text()[-2000:]}")
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("e2e")
+    (root / "no-questions").mkdir()
+    with serve(root, SCRIPTED_REPLIES, {"TUTOR_QUESTIONS_DIR": str(root / "no-questions")}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

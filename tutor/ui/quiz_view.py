@@ -46,6 +46,8 @@ def feedback_view(feedback: Feedback) -> None:
         with st.container(horizontal=True):
             for citation in feedback.citations:
                 citation_chip(citation)
+    elif not feedback.unresolved:
+        st.caption("This question cites no course passage yet.")
     for reference in feedback.unresolved:
         st.caption(f":orange[Reference not in the library: {escape_markdown(reference.source)}"
                    + (f" › {escape_markdown(reference.section)}" if reference.section else "") + "]")

@@ -1,0 +1,138 @@
+"""End to end in Chromium: an instructor imports and approves questions; a student practises.
+
+Covers the quiz issue's "done when": a tutor-mode set and a timed block with explanations
+and citations, a GIFT import, generated drafts approved in the review queue and then
+reaching the student. The model is the scripted one (a draft, then the checker's verdict).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import serve
+from tests.markdown_files import write_markdown
+from tests.question_files import MINI_BANK_YAML
+
+LONG_PASSAGE = """
+# Potassium emergencies
+## Membrane stabilisation
+Severe hyperkalaemia with ECG changes is an emergency. Calcium gluconate 10% given intravenously stabilises
+the cardiac membrane within minutes but does not lower the serum potassium. Insulin with glucose shifts
+potassium into cells and lowers the level within thirty minutes. Salbutamol by nebuliser adds to the effect
+of insulin. Repeat the potassium measurement after treatment and look for the cause.
+"""
+QUOTE = "Calcium gluconate 10% given intravenously stabilises the cardiac membrane within minutes"
+DRAFT = json.dumps({
+    "stem": "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes. Which treatment protects his heart first?",
+    "options": [{"text": t, "explanation": f"Why {t} is or is not the first step."}
+                for t in ("Furosemide", "Calcium gluconate", "Insulin with glucose", "Salbutamol")],
+    "answer": "B",
+    "supporting_quote": QUOTE,
+})
+VERDICT = json.dumps({"best": "B", "also_correct": [], "quote": QUOTE})
+GIFT = """$CATEGORY: $course$/Acute kidney injury
+::gift-aki-2:: A patient's urine output has been 0.3 ml/kg/h for 8 hours. Which AKI stage at least? {
+=Stage 1#Urine output below 0.5 ml/kg/h for 6 hours is at least stage 1.
+~No AKI#Oliguria of this length meets the definition.
+~Chronic kidney disease#Duration is hours, not months.
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("e2e-quiz")
+    bank = root / "questions"
+    bank.mkdir()
+    (bank / "mini.yaml").write_text(MINI_BANK_YAML, encoding="utf-8")
+    write_markdown(root / "curriculum", "renal/potassium-emergencies.md", LONG_PASSAGE,
+                   title="Potassium emergencies", module="Renal")
+    with serve(root, [DRAFT, VERDICT], {"TUTOR_QUESTIONS_DIR": str(bank)}) as url:
+        yield url
+
+
+def open_page(page, name: str) -> None:
+    page.get_by_role("link", name=name).click()
+
+
+def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(page, shot, tmp_path):
+    gift = tmp_path / "aki.gift"
+    gift.write_text(GIFT)
+    open_page(page, "Question bank")
+    page.get_by_role("tab", name="Import").click()
+    page.locator("input[type=file]").set_input_files([str(gift)])
+    page.get_by_text("aki.gift").first.wait_for()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("(GIFT)").wait_for()
+    shot(page, "10-bank-gift-imported")
+
+    page.get_by_role("tab", name="Generate drafts").click()
+    page.get_by_role("combobox").first.click()  # the source picker
+    page.get_by_role("option", name="renal/potassium-emergencies.md").click()
+    page.get_by_role("slider").focus()
+    page.keyboard.press("Home")  # one draft
+    page.get_by_role("button", name="Draft questions").click()
+    page.get_by_text(re.compile(r"1 draft\(s\) added to the review queue")).wait_for()
+    shot(page, "11-bank-drafted")
+
+    page.reload()
+    page.get_by_role("tab", name="Review queue (1)").click()
+    page.get_by_text("Checks passed before it reached you").click()
+    page.get_by_text("supported").first.wait_for()
+    shot(page, "12-bank-review")
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("tab", name="Review queue (0)").wait_for()
+
+    open_page(page, "Quiz")
+    page.get_by_text("Topics").wait_for()
+    page.get_by_role("combobox").nth(0).click()
+    page.get_by_role("option", name=re.compile("Potassium emergencies")).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("Which treatment protects his heart first?").wait_for()
+    page.get_by_text("B. Calcium gluconate").click()
+    page.get_by_role("button", name="Check answer").click()
+    page.get_by_text("Correct").first.wait_for()
+    page.get_by_text("Why Furosemide is or is not the first step.").wait_for()
+    shot(page, "13-quiz-generated-question-feedback")
+    page.get_by_text("[1] renal/potassium-emergencies.md").click()
+    page.get_by_text("does not lower the serum potassium").first.wait_for()
+    shot(page, "14-quiz-citation-open")
+
+
+def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(page, shot):
+    open_page(page, "Quiz")
+    page.get_by_label("Number of questions").fill("2")
+    page.get_by_role("button", name="Start").click()
+    for step in range(2):
+        page.get_by_role("button", name="Check answer").wait_for()
+        page.get_by_role("radiogroup").get_by_role("radio").first.check(force=True)
+        page.get_by_role("button", name="Check answer").click()
+        page.get_by_text(re.compile("Read more in the course material|cites no course passage")).wait_for()
+        shot(page, f"15-quiz-tutor-feedback-{step}")
+        page.get_by_role("button", name=re.compile("Next question|See results")).click()
+    page.get_by_text("Practice set finished").wait_for()
+    shot(page, "16-quiz-tutor-results")
+    page.get_by_role("button", name="Practise again").click()
+
+    page.get_by_text("Timed exam", exact=True).click()
+    page.get_by_label("Number of questions").fill("3")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("Time left").wait_for()
+    page.get_by_role("radiogroup").get_by_role("radio").first.check(force=True)
+    page.get_by_role("button", name="Save and next").click()
+    page.get_by_text("1 of 3 answered").wait_for()
+    shot(page, "17-quiz-exam-in-progress")
+
+    page.reload()  # the block lives on the server, not in the browser
+    open_page(page, "Quiz")
+    page.get_by_text("1 of 3 answered").wait_for()
+    page.get_by_role("button", name="Finish the block").click()
+    page.get_by_role("button", name="Finish and see results").click()
+    page.get_by_text("Exam block finished").wait_for()
+    page.get_by_text(re.compile(r"\d / 3")).first.wait_for()
+    shot(page, "18-quiz-exam-results")
