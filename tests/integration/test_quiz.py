@@ -165,7 +165,7 @@ def test_another_learner_cannot_touch_a_block(quiz_services, learner):
 
 def test_many_students_answering_at_once_lose_no_attempt(quiz_services):
     quiz = quiz_services.quiz
-    learners = [quiz_services.progress.ensure_learner(f"student-{i}").id for i in range(12)]
+    learners = [quiz_services.progress.ensure_learner(f"student-{i}").id for i in range(16)]
     blocks = {learner: quiz.start(learner, BlockSpec(size=4), seed=learner) for learner in learners}
     errors = []
 

@@ -422,3 +422,12 @@ def test_export_formats():
     assert {key for key, fmt in FORMATS.items() if fmt.exportable} == {"yaml", "gift", "csv"}
     with pytest.raises(ValueError, match="aiken"):
         export_questions(_every_field(), "aiken")  # type: ignore[arg-type]
+
+
+def test_hidden_characters_are_removed_from_imported_questions():
+    from tutor.content.questions.formats import parse_question_file
+
+    aiken = "A man\u202e has chest pain\u200b. Which test first?\nA. ECG\u2066\nB. Chest X-ray\nC. D-dimer\nANSWER: A\n"
+    [question] = parse_question_file("hidden.txt", aiken.encode()).questions
+    assert question.stem == "A man has chest pain. Which test first?"
+    assert question.options[0].text == "ECG"

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tutor.content.questions.model import Question, question_problems
+from tutor.content.text_cleaning import clean_text
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,13 @@ class ParsedBank:
     problems: list[QuestionProblem] = field(default_factory=list)
 
     def add(self, position: int, label: str, build: Callable[[], dict[str, Any]]) -> None:
-        """Validate one question's fields (``build`` may itself raise ValueError) and keep it or its problems."""
+        """Validate one question's fields (``build`` may itself raise ValueError) and keep it or its problems.
+
+        Every string is cleaned like curriculum text first (:func:`clean_text`): a question
+        is shown to students and read by models, so it must not smuggle invisible characters.
+        """
         try:
-            self.questions.append(Question.model_validate(build()))
+            self.questions.append(Question.model_validate(_cleaned(build())))
         except ValidationError as exc:
             self.problems.append(QuestionProblem(position, label, tuple(question_problems(exc))))
         except ValueError as exc:
@@ -54,3 +59,13 @@ def label_for(raw_id: object, stem: object, position: int) -> str:
         words = stem.split()
         return " ".join(words[:8]) + (" ..." if len(words) > 8 else "")
     return f"#{position}"
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {key: _cleaned(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cleaned(item) for item in value]
+    return value
