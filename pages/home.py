@@ -4,6 +4,7 @@ import streamlit as st
 
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
+from tutor.ui.identity import current_learner
 
 st.title("tutor")
 st.write(
@@ -22,6 +23,10 @@ with shown_errors():
         st.caption("Modules: " + ", ".join(modules))
     else:
         st.info("The library is empty. An instructor can add material on the **Library** page.")
+    services = get_services()
+    due = services.quiz.due_count(current_learner(services).id)
+    st.page_link("pages/quiz.py", icon=":material/quiz:",
+                 label=f"Practise exam questions ({due} review{'s' if due != 1 else ''} due)" if due else "Practise exam questions")
 st.warning(
     "This is an educational tool, not clinical advice. Do not enter information about real patients.",
     icon=":material/medical_information:",

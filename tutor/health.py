@@ -33,6 +33,7 @@ def _run(name: str, probe: Callable[[], str]) -> Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
+    from tutor.bank.store import QuestionBank
     from tutor.index.embeddings import MiniLMOnnxEmbedder, build_embedder
     from tutor.index.registry import LibraryRegistry
     from tutor.index.vector_store import ChromaIndex
@@ -94,12 +95,14 @@ def run_checks(settings: Settings) -> list[Check]:
         files = [p for p in settings.content_dir.rglob("*") if p.is_file()] if settings.content_dir.is_dir() else []
         if not files:
             raise RuntimeError(f"no bundled curriculum in {settings.content_dir}")
-        return f"{len(files)} files in {settings.content_dir}"
+        banks = list(settings.questions_dir.glob("*.y*ml")) if settings.questions_dir.is_dir() else []
+        return f"{len(files)} files in {settings.content_dir}; {len(banks)} question files in {settings.questions_dir}"
 
     checks.append(_run("data folder", data_dir))
     checks.append(_run("embedding model", embedder))
     checks.append(_run("library database", sqlite_file(settings.library_db, LibraryRegistry)))
     checks.append(_run("progress database", sqlite_file(settings.progress_db, ProgressStore)))
+    checks.append(_run("question bank", sqlite_file(settings.bank_db, QuestionBank)))
     checks.append(_run("vector index", index))
     checks.append(_run("chat model", chat_model))
     checks.append(_run("bundled content", content))

@@ -58,7 +58,7 @@ def test_reindex_and_doctor(run, mini_curriculum: Path):
     result = run("doctor", "--json")
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert result.exit_code == 0, checks
-    assert checks["vector index"]["ok"] and checks["embedding model"]["ok"]
+    assert checks["vector index"]["ok"] and checks["embedding model"]["ok"] and checks["question bank"]["ok"]
 
 
 @pytest.fixture
