@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         le=1,
         description="A generated question whose stem is at least this similar (cosine) to an existing stem is rejected as a near-duplicate.",
     )
+    draft_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Timeout in seconds for one model request while drafting questions (long structured replies; a CPU model needs minutes).",
+    )
     exam_seconds_per_question: int = Field(
         default=90,
         ge=10,

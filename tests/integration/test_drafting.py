@@ -126,3 +126,11 @@ def test_drafting_from_a_source_that_is_not_in_the_library_is_refused(settings, 
     services, _ = services_with(settings, embedder, curriculum, tmp_path, [draft()])
     with pytest.raises(Exception, match="not in the library"):
         services.questions.draft("cardiology/nothing.md", n=1)
+
+
+def test_one_failed_request_costs_one_draft_not_the_run(settings, embedder, curriculum, tmp_path):
+    services, _ = services_with(settings, embedder, curriculum, tmp_path, [draft(), verdict(), Fault("read timeout")])
+    report = services.questions.draft("renal/hyperkalaemia.md", n=2)
+    assert len(report.kept) == 1
+    [failed] = report.rejected
+    assert failed.failed.name == "model" and "language model" in failed.failed.detail

@@ -25,13 +25,19 @@ class StructuredReplyInvalid(ValueError):
     """The model answered, but not with a valid object of the schema."""
 
 
-def ask_structured(model: BaseChatModel, schema: type[T], system: str, user: str, *, max_tokens: int) -> T:
+def ask_structured(
+    model: BaseChatModel, schema: type[T], system: str, user: str, *, max_tokens: int, timeout_s: float | None = None
+) -> T:
+    """One structured request; ``timeout_s`` overrides the client's timeout for this request only."""
     response_format = {
         "type": "json_schema",
         "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
     }
     try:
-        reply = model.bind(response_format=response_format, max_tokens=max_tokens).invoke(
+        options = {"response_format": response_format, "max_tokens": max_tokens}
+        if timeout_s is not None:
+            options["timeout"] = timeout_s
+        reply = model.bind(**options).invoke(
             [("system", system), ("user", user)]
         )
     except openai.LengthFinishReasonError as exc:

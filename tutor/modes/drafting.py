@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tutor.bank.store import QuestionBank
 from tutor.content.questions.model import MAX_EXPLANATION_CHARS, Question, Reference, question_id_for, question_problems
-from tutor.errors import QuizError
+from tutor.errors import ModelUnavailableError, QuizError
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.llm import prompts
@@ -73,6 +73,7 @@ class QuestionDrafter:
         chat_model: Callable[[], BaseChatModel],
         course_id: str,
         duplicate_threshold: float,
+        timeout_s: float | None = None,
     ):
         self._registry = registry
         self._bank = bank
@@ -80,6 +81,7 @@ class QuestionDrafter:
         self._chat_model = chat_model
         self._course = course_id
         self._threshold = duplicate_threshold
+        self._timeout = timeout_s
 
     def draft(self, source: str, n: int = 3, progress: Progress | None = None) -> DraftReport:
         """Up to ``n`` drafts from ``source`` into the review queue; see the module docstring."""
@@ -93,10 +95,17 @@ class QuestionDrafter:
         model = self._chat_model()
         stems = self._bank.stems(self._course)
         existing = dict(zip(stems, self._embedder.embed_documents(list(stems.values())))) if stems else {}
+        failures: list[ModelUnavailableError] = []
         for i in range(n):
             row = passages[i % len(passages)]
             progress(i / n, f"Drafting question {i + 1} of {n} from {row.chunk.section or source}")
-            question, failed = self._one(model, row, existing)
+            try:
+                question, failed = self._one(model, row, existing)
+            except ModelUnavailableError as exc:  # one slow or failed request costs one draft, not the run
+                failures.append(exc)
+                question, failed = None, gates.Gate("model", False, exc.user_message)
+                if len(failures) == i + 1 and i + 1 >= min(n, 2):
+                    raise  # the model is not answering at all: say so instead of a list of failures
             if failed is not None:
                 report.rejected.append(RejectedDraft(row.chunk.section, question.stem if question else "", failed))
                 continue
@@ -109,7 +118,7 @@ class QuestionDrafter:
         label = f"{chunk.source} > {chunk.section}" if chunk.section else chunk.source
         try:
             draft = ask_structured(model, DraftedQuestion, prompts.draft_question_prompt(label, chunk.text),
-                                   "Write the question now.", max_tokens=DRAFT_MAX_TOKENS)
+                                   "Write the question now.", max_tokens=DRAFT_MAX_TOKENS, timeout_s=self._timeout)
         except StructuredReplyInvalid as exc:
             return None, gates.Gate("schema", False, f"the model's draft was not valid: {exc}")
         distinct = gates.distinct_options([option.text for option in draft.options])
@@ -127,7 +136,7 @@ class QuestionDrafter:
             return question, gate
         try:
             verdict = ask_structured(model, gates.Verdict, prompts.verify_answer_prompt(label, chunk.text),
-                                     _as_exam(question), max_tokens=VERIFY_MAX_TOKENS)
+                                     _as_exam(question), max_tokens=VERIFY_MAX_TOKENS, timeout_s=self._timeout)
         except StructuredReplyInvalid as exc:
             return question, gates.Gate("supported", False, f"the checking pass gave no valid verdict: {exc}")
         for gate in (gates.one_best_answer(question, verdict), gates.supported(question, verdict, chunk.text, draft.supporting_quote)):
