@@ -7,6 +7,7 @@ student opens the passage behind an explanation the same way as behind an answer
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -68,9 +69,14 @@ def result_view(result: BlockResult) -> None:
     topics = result.by_topic()
     if len(topics) > 1:
         frame = pd.DataFrame(
-            [{"Topic": topic, "Correct (%)": round(100 * c / n)} for topic, (c, n) in topics.items()]
-        ).set_index("Topic")
-        st.bar_chart(frame, horizontal=True, y_label="", x_label="Correct (%)")
+            [{"Topic": topic, "Correct (%)": round(100 * c / n), "Answered": n} for topic, (c, n) in topics.items()]
+        )
+        chart = alt.Chart(frame).mark_bar().encode(
+            x=alt.X("Correct (%):Q", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("Topic:N", sort=None, title=None),
+            tooltip=["Topic", "Correct (%)", "Answered"],
+        )
+        st.altair_chart(chart, width="stretch")
     for item in result.items:
         icon = ":material/check_circle:" if item.correct else ":material/cancel:"
         with st.expander(f"{item.position + 1}. {item.question.topic or 'Question'}", icon=icon):
