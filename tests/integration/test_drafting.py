@@ -65,7 +65,7 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
     [queued] = services.questions.queue()
     assert queued.id == question.id and queued.status == "draft" and queued.origin == "generated"
     assert [g["name"] for g in queued.checks["gates"]] == [
-        "schema", "distinct_options", "not_duplicate", "one_best_answer", "supported"]
+        "schema", "distinct_options", "lead_in", "not_duplicate", "one_best_answer", "supported"]
     assert question.references[0].chunk_id  # cites the exact passage it was drafted from
     learner = services.progress.ensure_learner("ada").id
     with pytest.raises(Exception, match="No approved questions"):
@@ -90,11 +90,12 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
         (["this is not JSON"], "schema", "not valid"),
         ([draft(answer="F")], "schema", "answer"),
         ([draft(options=["Furosemide", "Calcium gluconate", "calcium  gluconate", "Salbutamol"])], "distinct_options", "B and C"),
+        ([draft(stem="A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG.")], "lead_in", "question"),
         ([draft(), verdict(also=["C"])], "one_best_answer", "C"),
         ([draft(), verdict(best="C")], "supported", "chose C"),
         ([draft(quote="Calcium always cures everything."), verdict(quote="Calcium always cures everything.")], "supported", "word for word"),
     ],
-    ids=["not-json", "bad-key", "duplicate-options", "two-correct", "checker-disagrees", "invented-quote"],
+    ids=["not-json", "bad-key", "duplicate-options", "no-lead-in", "two-correct", "checker-disagrees", "invented-quote"],
 )
 def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum, tmp_path, replies, gate, reason):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, replies)

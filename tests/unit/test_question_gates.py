@@ -43,3 +43,8 @@ def test_supported_needs_the_same_key_and_a_verbatim_quote():
 def test_quotes_must_be_long_enough_to_mean_something():
     assert not gates.quote_in_passage("BNP", PASSAGE)
     assert gates.quote_in_passage("  a NORMAL bnp makes heart-failure unlikely ", PASSAGE)
+
+
+def test_a_stem_must_end_with_its_question():
+    assert gates.lead_in("A 60-year-old man has chest pain.\nWhich test comes first?").passed
+    assert not gates.lead_in("A 60-year-old man has chest pain. His ECG shows ST elevation.").passed

@@ -124,11 +124,14 @@ class QuestionDrafter:
         distinct = gates.distinct_options([option.text for option in draft.options])
         if not distinct.passed:
             return None, distinct
+        lead_in = gates.lead_in(draft.stem)
+        if not lead_in.passed:
+            return None, lead_in
         try:
             question = _question(draft, row)
         except ValueError as exc:
             return None, gates.Gate("schema", False, f"the draft is not a valid question: {exc}")
-        checks = [gates.Gate("schema", True, "valid single-best-answer question"), distinct]
+        checks = [gates.Gate("schema", True, "valid single-best-answer question"), distinct, lead_in]
         vector = self._embedder.embed_query(question.stem)
         gate = gates.not_duplicate(vector, existing, self._threshold)
         checks.append(gate)

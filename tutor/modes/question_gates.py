@@ -6,7 +6,8 @@ can read. The order is cheapest first and the first failure stops the draft, so 
 draft never costs a second model call:
 
 1. ``schema``: the reply is a valid draft (checked while parsing, see drafting);
-2. ``distinct_options``: no two options say the same thing;
+2. ``distinct_options``: no two options say the same thing; ``lead_in``: the stem ends with
+   the question it asks (a vignette without a lead-in cannot be answered);
 3. ``not_duplicate``: the stem is not a near-duplicate of a stem already in the bank
    (or drafted earlier in the same run);
 4. ``one_best_answer``: the verifier, answering from the passage alone, names no other
@@ -53,6 +54,13 @@ def distinct_options(texts: list[str]) -> Gate:
             return Gate("distinct_options", False, f"options {seen[key]} and {letter} say the same thing")
         seen[key] = letter
     return Gate("distinct_options", True, f"{len(texts)} different options")
+
+
+def lead_in(stem: str) -> Gate:
+    last = stem.strip().rsplit("\n", 1)[-1].strip()
+    if not last.endswith("?"):
+        return Gate("lead_in", False, "the stem does not end with a question (no lead-in)")
+    return Gate("lead_in", True, "the stem ends with its question")
 
 
 def not_duplicate(stem_vector: np.ndarray, existing: dict[str, np.ndarray], threshold: float) -> Gate:
