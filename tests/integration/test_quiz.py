@@ -188,3 +188,26 @@ def test_many_students_answering_at_once_lose_no_attempt(quiz_services):
         assert len(quiz_services.progress.attempts_for(learner)) == 4
         assert quiz.current(learner) is None
         assert len(quiz_services.progress.due_cards(learner, until=quiz_services.quiz._now() + timedelta(days=1))) == 4
+
+
+def test_a_practice_set_skips_withdrawn_questions_and_can_end_early(quiz_services, learner):
+    quiz = quiz_services.quiz
+    block = quiz.start(learner, BlockSpec(size=4), seed=9)
+    quiz_services.questions.reject(block.question_ids[0], reviewer="dr-lee", reason="outdated")
+    assert quiz.next_position(block) == 1  # the withdrawn first question is skipped
+    quiz.answer(learner, block.block_id, 1, "A")
+
+    result = quiz.finish(learner, block.block_id)  # ended early
+
+    assert [item.position for item in result.items] == [1]  # questions not reached are not counted
+    assert len(quiz_services.progress.attempts_for(learner)) == 1
+    assert result.withdrawn == 1
+
+
+def test_a_set_whose_remaining_questions_were_all_withdrawn_closes_itself(quiz_services, learner):
+    quiz = quiz_services.quiz
+    block = quiz.start(learner, BlockSpec(size=2, topics=("Heart failure",)), seed=10)
+    quiz.answer(learner, block.block_id, 0, "A")
+    quiz_services.questions.reject(block.question_ids[1], reviewer="dr-lee", reason="ambiguous")
+    closed = quiz.current(learner)
+    assert closed.status == "finished" and quiz.current(learner) is None

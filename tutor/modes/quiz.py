@@ -86,10 +86,11 @@ class QuizService:
         """The learner's open block, if any.
 
         An exam block found past its deadline is closed (graded with what was saved in
-        time) and returned once, finished, so the caller can show its result.
+        time) and returned once, finished, so the caller can show its result; so is a
+        practice set whose remaining questions were all withdrawn.
         """
         for block in self._progress.blocks_for(learner_id, status="active", limit=1):
-            if self._expired(block):
+            if self._expired(block) or (block.mode == "tutor" and self.next_position(block) is None):
                 return self.finish(learner_id, block.block_id).block
             return block
         return None
@@ -106,9 +107,12 @@ class QuizService:
         return self._bank.approved(self._course, [qid]).get(qid)
 
     def next_position(self, block: QuizBlock) -> int | None:
-        """The first question not yet answered (tutor mode), or None when all are."""
-        answered = {answer.position for answer in block.answers if answer.graded}
-        return next((i for i in range(len(block.question_ids)) if i not in answered), None)
+        """The first question not yet answered (tutor mode), or None when none is left.
+
+        Questions withdrawn by an instructor after the block began are skipped.
+        """
+        open_ = self._open_positions(block)
+        return open_[0] if open_ else None
 
     def seconds_left(self, block: QuizBlock) -> float | None:
         if block.deadline is None:
@@ -139,7 +143,12 @@ class QuizService:
         )
 
     def finish(self, learner_id: int, block_id: str) -> BlockResult:
-        """Close a block: grade every provisional answer (unanswered = wrong) and return the result."""
+        """Close a block and return its result.
+
+        An exam block grades every provisional answer, and an unanswered question counts as
+        wrong (as in the real exam). A practice set ended early just stops: questions not
+        reached are neither attempts nor reviews.
+        """
         block = self.block(learner_id, block_id)
         if block.status == "active":
             questions = self._bank.approved(self._course, list(block.question_ids))
@@ -147,6 +156,8 @@ class QuizService:
             for position, qid in enumerate(block.question_ids):
                 saved = block.answer_at(position)
                 if qid not in questions or (saved is not None and saved.graded):
+                    continue
+                if block.mode == "tutor" and saved is None:
                     continue
                 chosen = saved.chosen_option if saved else None
                 attempts.append(self._attempt(block, position, questions[qid], chosen, saved.time_taken_ms if saved else None))
@@ -162,7 +173,7 @@ class QuizService:
                 withdrawn += 1
                 continue
             if saved is None or not saved.graded:
-                if block.status == "active":
+                if block.status == "active" or block.mode == "tutor":
                     continue
             items.append(self.feedback(position, questions[qid], saved.chosen_option if saved else None))
         return BlockResult(block=block, items=tuple(items), withdrawn=withdrawn)
@@ -203,9 +214,13 @@ class QuizService:
             raise QuizError("An instructor withdrew this question; it is skipped and not scored.")
         return question
 
+    def _open_positions(self, block: QuizBlock) -> list[int]:
+        answered = {answer.position for answer in block.answers if answer.graded}
+        approved = self._bank.approved(self._course, list(block.question_ids))
+        return [i for i, qid in enumerate(block.question_ids) if i not in answered and qid in approved]
+
     def _last_open(self, block: QuizBlock, position: int) -> bool:
-        answered = {a.position for a in block.answers if a.graded} | {position}
-        return len(answered) == len(block.question_ids)
+        return self._open_positions(block) == [position]
 
     def _attempt(self, block: QuizBlock, position: int, question: Question, chosen: str | None, time_taken_ms: int | None) -> Attempt:
         return Attempt(

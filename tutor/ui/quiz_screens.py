@@ -86,6 +86,11 @@ def showing_feedback(quiz, block) -> bool:
 def tutor_mode(quiz, learner, block) -> None:
     if showing_feedback(quiz, block):
         return
+    if st.button("End this set", icon=":material/stop_circle:", help="Questions you have not reached are not counted."):
+        with shown_errors():
+            quiz.finish(learner.id, block.block_id)
+            st.session_state[RESULT] = block.block_id
+            st.rerun()
     position = quiz.next_position(block)
     st.progress(position / len(block.question_ids), text=f"{position} of {len(block.question_ids)} answered")
     question = quiz.question(block, position)
@@ -167,9 +172,10 @@ def quiz_screen(services, learner) -> None:
     """Whatever the learner should see now: a result, the open block, or the setup form."""
     quiz = services.quiz
     block = quiz.current(learner.id)
-    if block is not None and block.status == "finished":  # an exam block whose time ran out
+    if block is not None and block.status == "finished":  # closed on loading: time ran out, or nothing left
         st.session_state[RESULT] = block.block_id
-        st.info("Time is up: the block was marked with the answers saved before the deadline.", icon=":material/timer_off:")
+        if block.mode == "exam":
+            st.info("Time is up: the block was marked with the answers saved before the deadline.", icon=":material/timer_off:")
         block = None
     if block is None and st.session_state.get(RESULT):
         finished = quiz.block(learner.id, st.session_state[RESULT])
