@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from tutor.content.questions.model import Question
 
+POTASSIUM_QUOTE = "Calcium gluconate 10% given intravenously stabilises the cardiac membrane within minutes"
+
+
+def potassium_passage(title: str = "Hyperkalaemia", section: str = "Emergency treatment") -> str:
+    """A Markdown document with one section long enough to draft a question from."""
+    return f"""
+# {title}
+## {section}
+Severe hyperkalaemia with ECG changes is an emergency. Calcium gluconate 10% given intravenously stabilises
+the cardiac membrane within minutes but does not lower the serum potassium. Insulin with glucose shifts
+potassium into cells and lowers the level within thirty minutes. Salbutamol by nebuliser adds to the effect
+of insulin. Repeat the potassium measurement after treatment and look for the cause.
+"""
+
 
 def make_question(qid: str = "q-1", *, answer: str = "B", topic: str = "Heart failure", system: str = "Cardiovascular",
                   stem: str | None = None, explanations: bool = True, **extra) -> Question:

@@ -15,17 +15,10 @@ import pytest
 
 from tests.e2e.conftest import serve
 from tests.markdown_files import write_markdown
-from tests.question_files import MINI_BANK_YAML
+from tests.question_files import MINI_BANK_YAML, POTASSIUM_QUOTE, potassium_passage
 
-LONG_PASSAGE = """
-# Potassium emergencies
-## Membrane stabilisation
-Severe hyperkalaemia with ECG changes is an emergency. Calcium gluconate 10% given intravenously stabilises
-the cardiac membrane within minutes but does not lower the serum potassium. Insulin with glucose shifts
-potassium into cells and lowers the level within thirty minutes. Salbutamol by nebuliser adds to the effect
-of insulin. Repeat the potassium measurement after treatment and look for the cause.
-"""
-QUOTE = "Calcium gluconate 10% given intravenously stabilises the cardiac membrane within minutes"
+LONG_PASSAGE = potassium_passage("Potassium emergencies", "Membrane stabilisation")
+QUOTE = POTASSIUM_QUOTE
 DRAFT = json.dumps({
     "stem": "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes. Which treatment protects his heart first?",
     "options": [{"text": t, "explanation": f"Why {t} is or is not the first step."}

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.markdown_files import write_markdown
-from tests.question_files import MINI_BANK_YAML
+from tests.question_files import MINI_BANK_YAML, POTASSIUM_QUOTE, potassium_passage
 from tutor.cli import main
 from tutor.content.questions.formats import parse_question_file
 
@@ -21,14 +21,7 @@ GIFT = """::cli-1:: A man with potassium 7.1 mmol/L has peaked T waves. What low
 
 ::cli-2:: Which is true? {T}
 """
-PASSAGE = """
-# Hyperkalaemia
-## Emergency treatment
-Severe hyperkalaemia with ECG changes is an emergency. Calcium gluconate 10% given intravenously stabilises
-the cardiac membrane within minutes but does not lower the serum potassium. Insulin with glucose shifts
-potassium into cells and lowers the level within thirty minutes. Salbutamol by nebuliser adds to the effect
-of insulin. Repeat the potassium measurement after treatment and look for the cause.
-"""
+PASSAGE = potassium_passage()
 
 
 @pytest.fixture
@@ -80,7 +73,7 @@ def test_export_round_trips_through_import(run, tmp_path: Path):
 
 
 def test_generate_puts_checked_drafts_in_the_review_queue(run, tmp_path: Path):
-    quote = "Calcium gluconate 10% given intravenously stabilises the cardiac membrane within minutes"
+    quote = POTASSIUM_QUOTE
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
         json.dumps({"stem": "A man with potassium 7.2 mmol/L has broad QRS complexes. What protects the heart first?",

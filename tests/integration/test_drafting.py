@@ -7,20 +7,14 @@ import json
 import pytest
 
 from tests.markdown_files import write_markdown
+from tests.question_files import POTASSIUM_QUOTE, potassium_passage
 from tutor.llm.scripted import Fault, ScriptedChatModel
 from tutor.errors import ModelUnavailableError
 from tutor.modes.quiz_types import BlockSpec
 from tutor.services import build_services
 
-PASSAGE = """
-# Hyperkalaemia
-## Emergency treatment
-Severe hyperkalaemia with ECG changes is an emergency. Calcium gluconate 10% given intravenously stabilises
-the cardiac membrane within minutes but does not lower the serum potassium. Insulin with glucose shifts
-potassium into cells and lowers the level within thirty minutes. Salbutamol by nebuliser adds to the effect
-of insulin. Repeat the potassium measurement after treatment and look for the cause.
-"""
-QUOTE = "Calcium gluconate 10% given intravenously stabilises the cardiac membrane within minutes"
+PASSAGE = potassium_passage()
+QUOTE = POTASSIUM_QUOTE
 
 
 def draft(stem: str = "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG. Which treatment stabilises the cardiac membrane?",
