@@ -1,7 +1,8 @@
 """One SQLite file, opened per unit of work.
 
-Both SQLite stores (the library registry and the progress store) go through
-:class:`SQLiteFile`. Why it looks like this:
+Every SQLite store (the library registry, the question bank, the progress store) goes
+through :class:`SQLiteFile`, and :func:`store_errors` turns SQLite failures into a
+:class:`StoreError` with the store's own message. Why it looks like this:
 
 * Streamlit runs every rerun on a new thread and sqlite3 connections are not meant to
   be shared across threads, so there is no long-lived connection: each ``read()`` or
@@ -30,6 +31,23 @@ from sqlite_utils import Migrations
 from tutor.errors import StoreError
 
 BUSY_TIMEOUT_S = 15.0
+
+
+@contextmanager
+def store_errors(path: Path, message: str | None = None, *, foreign_key_message: str | None = None) -> Iterator[None]:
+    """Turn a SQLite failure (locked past the timeout, disk full, not a database, ...) into a StoreError.
+
+    ``message`` is what the user sees (None: StoreError's default); a foreign-key
+    violation gets ``foreign_key_message`` when given. The SQLite detail stays in ``str(error)``.
+    """
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if foreign_key_message and "FOREIGN KEY" in str(exc):
+            raise StoreError(foreign_key_message, detail=f"{path}: {exc}") from exc
+        raise StoreError(message, detail=f"{path}: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreError(message, detail=f"{path}: {exc}") from exc
 
 
 class SQLiteFile:

@@ -52,6 +52,12 @@ class UnsupportedFileType(DocumentError):
 class FileTooLarge(DocumentError):
     reason = "the file is larger than the upload limit"
 
+    @classmethod
+    def check(cls, source: str, size: int, limit_bytes: int) -> None:
+        """Raise when ``size`` is over the limit, naming both in MiB (the one wording for every upload)."""
+        if size > limit_bytes:
+            raise cls(source, f"the file is {size / 1048576:.1f} MiB, over the {limit_bytes // 1048576} MiB limit")
+
 
 class EmptyDocument(DocumentError):
     reason = "the file contains no readable text"

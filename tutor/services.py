@@ -45,6 +45,7 @@ class Services:
     progress: ProgressStore
     tutor: AskService
     bank: QuestionBank
+    sources: QuestionSources
     questions: BankAdmin
     quiz: QuizService
 
@@ -58,18 +59,28 @@ class Services:
     def library_is_empty(self) -> bool:
         return self.registry.count_chunks() == 0
 
+    # Library changes may move or replace passages: question citations are resolved again after each.
     def ingest_uploads(self, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
-        return self.ingestor.ingest_uploads(files, progress)
+        try:
+            return self.ingestor.ingest_uploads(files, progress)
+        finally:
+            self.sources.invalidate()
 
     def delete_document(self, doc_id: str) -> int:
-        return self.ingestor.delete(doc_id)
+        try:
+            return self.ingestor.delete(doc_id)
+        finally:
+            self.sources.invalidate()
 
     def reindex(self, progress: Progress | None = None) -> int:
-        return self.ingestor.reindex(progress)
+        return self.ingestor.reindex(progress)  # same passages, same ids: citations stay valid
 
     def ingest_bundled_content(self, progress: Progress | None = None) -> IngestReport:
         """Index the bundled curriculum (the app does this when the library is empty)."""
-        return self.ingestor.ingest_paths([self.settings.content_dir], progress)
+        try:
+            return self.ingestor.ingest_paths([self.settings.content_dir], progress)
+        finally:
+            self.sources.invalidate()
 
     def load_bundled_questions(self) -> list[QuestionImport]:
         """Load the bundled question bank (cheap when nothing changed; the app does it on start)."""
@@ -114,6 +125,7 @@ def build_services(
         progress=progress,
         tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model),
         bank=bank,
+        sources=sources,
         questions=BankAdmin(
             bank=bank, drafter=drafter, sources=sources, course_id=settings.course,
             max_upload_bytes=settings.max_upload_bytes,

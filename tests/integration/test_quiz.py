@@ -211,3 +211,16 @@ def test_a_set_whose_remaining_questions_were_all_withdrawn_closes_itself(quiz_s
     quiz_services.questions.reject(block.question_ids[1], reviewer="dr-lee", reason="ambiguous")
     closed = quiz.current(learner)
     assert closed.status == "finished" and quiz.current(learner) is None
+
+
+def test_citations_follow_the_library_when_a_document_changes(quiz_services, mini_curriculum):
+    question = quiz_services.bank.get("mini-hf-1").question
+    [before] = quiz_services.questions.citations(question)[0]
+    assert "rule the diagnosis out" in before.text
+
+    path = mini_curriculum / "cardiology" / "heart-failure.md"
+    path.write_text(path.read_text().replace("rule the diagnosis out", "exclude the diagnosis"))
+    assert quiz_services.ingest_bundled_content().updated
+
+    [after] = quiz_services.questions.citations(question)[0]
+    assert "exclude the diagnosis" in after.text and after.chunk_id != before.chunk_id

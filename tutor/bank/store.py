@@ -18,7 +18,6 @@ Rules it keeps:
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,13 +30,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from tutor.bank.migrations import MIGRATIONS
 from tutor.clock import Clock, to_iso, utc_now
 from tutor.content.questions.model import Question
-from tutor.db import SQLiteFile
+from tutor.db import SQLiteFile, store_errors
 from tutor.errors import StoreError
 
 Status = Literal["draft", "approved", "rejected"]
 Origin = Literal["bundled", "imported", "generated"]
 
 _READ_FAILED = "The question bank could not be read just now. Please try again."
+_WRITE_FAILED = "The question bank could not be saved just now. Please try again."
 
 
 class BankQuestion(BaseModel):
@@ -88,10 +88,8 @@ class BankFilter:
 class QuestionBank:
     def __init__(self, path: Path, *, now: Clock = utc_now):
         self._now = now
-        try:
+        with store_errors(path, "The question bank could not be opened."):
             self._file = SQLiteFile(Path(path), MIGRATIONS)
-        except sqlite3.Error as exc:
-            raise StoreError("The question bank could not be opened.", detail=f"{path}: {exc}") from exc
 
     @property
     def path(self) -> Path:
@@ -232,19 +230,13 @@ class QuestionBank:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
-        try:
-            with self._file.write() as db:
-                yield db
-        except sqlite3.Error as exc:
-            raise StoreError("The question bank could not be saved just now. Please try again.", detail=f"{self.path}: {exc}") from exc
+        with store_errors(self.path, _WRITE_FAILED), self._file.write() as db:
+            yield db
 
     @contextmanager
     def _read(self) -> Iterator[sqlite_utils.Database]:
-        try:
-            with self._file.read() as db:
-                yield db
-        except sqlite3.Error as exc:
-            raise StoreError(_READ_FAILED, detail=f"{self.path}: {exc}") from exc
+        with store_errors(self.path, _READ_FAILED), self._file.read() as db:
+            yield db
 
 
 def _row(db: sqlite_utils.Database, question_id: str) -> dict[str, Any] | None:

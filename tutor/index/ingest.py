@@ -214,11 +214,7 @@ class Ingestor:
                 batch.failed.append(FailedFile(source=item.source, reason=exc.user_message))
 
     def _ingest_one(self, item: _Item, batch: _Batch, step: Progress) -> None:
-        if item.size > self.settings.max_upload_bytes:
-            raise FileTooLarge(
-                item.source,
-                f"the file is {item.size / 1048576:.1f} MiB, over the {self.settings.max_upload_mb} MiB limit",
-            )
+        FileTooLarge.check(item.source, item.size, self.settings.max_upload_bytes)
         if PurePosixPath(item.source).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise UnsupportedFileType(item.source)
         try:

@@ -49,8 +49,7 @@ class BankAdmin:
     def import_file(self, name: str, data: bytes, *, origin: Literal["imported", "bundled"] = "imported") -> QuestionImport:
         result = QuestionImport(source=name)
         try:
-            if len(data) > self._max_bytes:
-                raise FileTooLarge(name, f"the file is larger than the {self._max_bytes // (1024 * 1024)} MiB upload limit")
+            FileTooLarge.check(name, len(data), self._max_bytes)
             parsed = parse_question_file(name, data)
         except DocumentError as exc:
             result.error = exc.user_message
@@ -86,9 +85,7 @@ class BankAdmin:
         return self._bank.status_counts(self._course)
 
     def approve(self, question_id: str, *, reviewer: str, edited: Question | None = None) -> BankQuestion:
-        approved = self._bank.approve(question_id, reviewer=reviewer, edited=edited)
-        self._sources.invalidate()
-        return approved
+        return self._bank.approve(question_id, reviewer=reviewer, edited=edited)
 
     def reject(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
         return self._bank.reject(question_id, reviewer=reviewer, reason=reason)

@@ -48,18 +48,6 @@ class QuizService:
         """Approved questions per topic and per system (for the filters)."""
         return self._bank.tag_counts(self._course)
 
-    def pool_sizes(self, learner_id: int, spec: BlockSpec) -> dict[str, int]:
-        """How many questions each pool holds under the spec's filters (for helpful empty states)."""
-        candidates = self._candidates(spec)
-        last = self._progress.last_answers(learner_id, self._course)
-        due = set(self._due(learner_id)) & set(candidates)
-        return {
-            "all": len(candidates),
-            "unseen": sum(qid not in last for qid in candidates),
-            "incorrect": sum(last.get(qid) is False for qid in candidates),
-            "due": len(due),
-        }
-
     def due_count(self, learner_id: int) -> int:
         approved = set(self._candidates(BlockSpec()))
         return sum(qid in approved for qid in self._due(learner_id))

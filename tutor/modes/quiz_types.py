@@ -84,4 +84,4 @@ class BlockResult(_Value):
             counts = tally.setdefault(item.question.topic or "Untagged", [0, 0])
             counts[0] += item.correct
             counts[1] += 1
-        return dict(sorted(((t, (c, n)) for t, (c, n) in tally.items()), key=lambda kv: kv[1][0] / kv[1][1]))
+        return {topic: (c, n) for topic, (c, n) in sorted(tally.items(), key=lambda kv: kv[1][0] / kv[1][1])}

@@ -33,7 +33,6 @@ datetime) is a programming error and raises ``ValueError`` before any SQL runs.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -43,7 +42,7 @@ from typing import Any, TypeVar, get_args
 import sqlite_utils
 from pydantic import BaseModel
 
-from tutor.db import SQLiteFile
+from tutor.db import SQLiteFile, store_errors
 from tutor.domain import Citation, Quote
 from tutor.errors import StoreError
 from tutor.clock import Clock, from_iso, to_iso, utc_now
@@ -88,10 +87,8 @@ class ProgressStore:
 
     def __init__(self, path: Path, *, now: Clock = utc_now):
         self._now = now
-        try:
+        with store_errors(path, "The progress database could not be opened."):
             self._file = SQLiteFile(Path(path), MIGRATIONS)
-        except sqlite3.Error as exc:  # locked past the timeout while migrating, not a database, ...
-            raise StoreError("The progress database could not be opened.", detail=f"{path}: {exc}") from exc
 
     @property
     def path(self) -> Path:
@@ -520,24 +517,13 @@ class ProgressStore:
 
     @contextmanager
     def _write(self, fk_message: str | None = None) -> Iterator[sqlite_utils.Database]:
-        """``SQLiteFile.write()`` with SQLite failures turned into :class:`StoreError`."""
-        try:
-            with self._file.write() as db:
-                yield db
-        except sqlite3.IntegrityError as exc:
-            if fk_message and "FOREIGN KEY" in str(exc):
-                raise StoreError(fk_message, detail=f"{self.path}: {exc}") from exc
-            raise StoreError(detail=f"{self.path}: {exc}") from exc
-        except sqlite3.Error as exc:  # locked past the busy timeout, disk full, I/O error
-            raise StoreError(detail=f"{self.path}: {exc}") from exc
+        with store_errors(self.path, foreign_key_message=fk_message), self._file.write() as db:
+            yield db
 
     @contextmanager
     def _read(self) -> Iterator[sqlite_utils.Database]:
-        try:
-            with self._file.read() as db:
-                yield db
-        except sqlite3.Error as exc:
-            raise StoreError(_READ_FAILED, detail=f"{self.path}: {exc}") from exc
+        with store_errors(self.path, _READ_FAILED), self._file.read() as db:
+            yield db
 
 
 # -- row <-> record -------------------------------------------------------------------------
