@@ -71,6 +71,17 @@ class MalformedDocument(DocumentError):
     reason = "the file is damaged or not what its extension says"
 
 
+class CaseFileInvalid(DocumentError):
+    """A case file that parses but breaks the case format; ``problems`` lists every one found."""
+
+    reason = "the case file has problems"
+
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = tuple(problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(source, f"the case file has {count}: " + "; ".join(problems))
+
+
 class StoreError(TutorError):
     """The progress store or the library registry could not complete a write."""
 
@@ -87,6 +98,12 @@ class InvalidQuery(TutorError):
     """A search or question that cannot be run as given (empty, far too long)."""
 
     user_message = "Please enter a question."
+
+
+class CaseError(TutorError):
+    """A case-discussion request that cannot be met (unknown case, a session that is over or not yours)."""
+
+    user_message = "That case action is not possible right now."
 
 
 class QuizError(TutorError):

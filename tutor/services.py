@@ -17,6 +17,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from tutor.bank.store import QuestionBank
+from tutor.cases.store import CaseLibrary
 from tutor.domain import IngestReport, SearchResult, SourceDoc
 from tutor.index.embeddings import Embedder, build_embedder
 from tutor.index.ingest import Ingestor, Progress
@@ -27,7 +28,10 @@ from tutor.llm.factory import build_chat_model
 from tutor.modes.ask import AskService
 from tutor.modes.bank_admin import BankAdmin, QuestionImport
 from tutor.modes.drafting import QuestionDrafter
-from tutor.modes.question_sources import QuestionSources
+from tutor.modes.case_admin import CaseAdmin, CaseImport
+from tutor.modes.case_discussion import CaseService
+from tutor.modes.case_matching import CaseMatcher
+from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.modes.quiz import QuizService
 from tutor.clock import utc_now
 from tutor.progress.store import ProgressStore
@@ -45,9 +49,12 @@ class Services:
     progress: ProgressStore
     tutor: AskService
     bank: QuestionBank
-    sources: QuestionSources
+    links: CurriculumLinks
     questions: BankAdmin
     quiz: QuizService
+    case_library: CaseLibrary
+    case_files: CaseAdmin
+    cases: CaseService
 
     # The small facade the pages and the CLI call; each is one service method on one event.
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
@@ -59,18 +66,18 @@ class Services:
     def library_is_empty(self) -> bool:
         return self.registry.count_chunks() == 0
 
-    # Library changes may move or replace passages: question citations are resolved again after each.
+    # Library changes may move or replace passages: citations are resolved again after each.
     def ingest_uploads(self, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
         try:
             return self.ingestor.ingest_uploads(files, progress)
         finally:
-            self.sources.invalidate()
+            self.links.invalidate()
 
     def delete_document(self, doc_id: str) -> int:
         try:
             return self.ingestor.delete(doc_id)
         finally:
-            self.sources.invalidate()
+            self.links.invalidate()
 
     def reindex(self, progress: Progress | None = None) -> int:
         return self.ingestor.reindex(progress)  # same passages, same ids: citations stay valid
@@ -80,11 +87,15 @@ class Services:
         try:
             return self.ingestor.ingest_paths([self.settings.content_dir], progress)
         finally:
-            self.sources.invalidate()
+            self.links.invalidate()
 
     def load_bundled_questions(self) -> list[QuestionImport]:
         """Load the bundled question bank (cheap when nothing changed; the app does it on start)."""
         return self.questions.load_bundled(self.settings.questions_dir)
+
+    def load_bundled_cases(self) -> list[CaseImport]:
+        """Load the bundled clinical cases (cheap when nothing changed; the app does it on start)."""
+        return self.case_files.load_bundled(self.settings.cases_dir)
 
 
 def build_services(
@@ -108,7 +119,8 @@ def build_services(
     progress = ProgressStore(settings.progress_db, now=now)
     progress.ensure_course(settings.course, settings.course.replace("-", " ").title())
     bank = QuestionBank(settings.bank_db, now=now)
-    sources = QuestionSources(registry, index, embedder)
+    links = CurriculumLinks(registry, index, embedder)
+    case_library = CaseLibrary(settings.cases_db, now=now)
     model = (lambda: chat_model) if chat_model is not None else _lazy_model(settings)
     drafter = QuestionDrafter(
         registry=registry, bank=bank, embedder=embedder, chat_model=model,
@@ -125,12 +137,18 @@ def build_services(
         progress=progress,
         tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model),
         bank=bank,
-        sources=sources,
+        links=links,
         questions=BankAdmin(
-            bank=bank, drafter=drafter, sources=sources, course_id=settings.course,
+            bank=bank, drafter=drafter, links=links, course_id=settings.course,
             max_upload_bytes=settings.max_upload_bytes,
         ),
-        quiz=QuizService(bank=bank, progress=progress, sources=sources, course_id=settings.course, now=now),
+        quiz=QuizService(bank=bank, progress=progress, links=links, course_id=settings.course, now=now),
+        case_library=case_library,
+        case_files=CaseAdmin(library=case_library, max_upload_bytes=settings.max_upload_bytes),
+        cases=CaseService(
+            library=case_library, progress=progress, matcher=CaseMatcher(embedder), links=links,
+            chat_model=model if settings.case_model_requests else None, timeout_s=settings.request_timeout_s, now=now,
+        ),
     )
 
 

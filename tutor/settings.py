@@ -24,7 +24,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=PROJECT_ROOT / "data",
-        description="Folder for the SQLite databases (library.db, questions.db, progress.db) and the Chroma index.",
+        description="Folder for the SQLite databases (library.db, questions.db, cases.db, progress.db) and the Chroma index.",
     )
     content_dir: Path = Field(
         default=PROJECT_ROOT / "content" / "curriculum",
@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     questions_dir: Path = Field(
         default=PROJECT_ROOT / "content" / "questions",
         description="Bundled question bank (native YAML files) loaded into the bank on every start; changed files update their questions.",
+    )
+    cases_dir: Path = Field(
+        default=PROJECT_ROOT / "content" / "cases",
+        description="Bundled clinical cases (YAML) loaded into the case library on every start; an instructor's upload of the same case id is kept.",
+    )
+    case_model_requests: bool = Field(
+        default=True,
+        description="In a case, let the chat model sort a request the word and embedding matchers did not place (it can only pick items of the case file).",
     )
     duplicate_stem_similarity: float = Field(
         default=0.92,
@@ -192,6 +200,10 @@ class Settings(BaseSettings):
     @property
     def bank_db(self) -> Path:
         return self.data_dir / "questions.db"
+
+    @property
+    def cases_db(self) -> Path:
+        return self.data_dir / "cases.db"
 
     @property
     def progress_db(self) -> Path:

@@ -18,7 +18,7 @@ from tutor.content.questions.model import Question
 from tutor.content.questions.parsed import QuestionProblem
 from tutor.errors import DocumentError, FileTooLarge
 from tutor.modes.drafting import DraftReport, Progress, QuestionDrafter
-from tutor.modes.question_sources import QuestionSources
+from tutor.modes.curriculum_links import CurriculumLinks
 
 ExportFormat = Literal["yaml", "gift", "csv"]
 
@@ -39,10 +39,10 @@ class QuestionImport:
 
 
 class BankAdmin:
-    def __init__(self, *, bank: QuestionBank, drafter: QuestionDrafter, sources: QuestionSources, course_id: str, max_upload_bytes: int):
+    def __init__(self, *, bank: QuestionBank, drafter: QuestionDrafter, links: CurriculumLinks, course_id: str, max_upload_bytes: int):
         self._bank = bank
         self._drafter = drafter
-        self._sources = sources
+        self._links = links
         self._course = course_id
         self._max_bytes = max_upload_bytes
 
@@ -92,4 +92,4 @@ class BankAdmin:
 
     def citations(self, question: Question):
         """The passages a question cites, for the reviewer to check against."""
-        return self._sources.citations(question)
+        return self._links.for_question(question)

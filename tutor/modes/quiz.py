@@ -26,7 +26,7 @@ from tutor.bank.store import BankFilter, QuestionBank
 from tutor.clock import Clock
 from tutor.content.questions.model import LETTERS, Question
 from tutor.errors import QuizError
-from tutor.modes.question_sources import QuestionSources
+from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.modes.quiz_selection import select_questions
 from tutor.modes.quiz_types import BlockResult, BlockSpec, Feedback, OptionFeedback
 from tutor.progress import scheduling
@@ -35,10 +35,10 @@ from tutor.progress.store import ProgressStore
 
 
 class QuizService:
-    def __init__(self, *, bank: QuestionBank, progress: ProgressStore, sources: QuestionSources, course_id: str, now: Clock):
+    def __init__(self, *, bank: QuestionBank, progress: ProgressStore, links: CurriculumLinks, course_id: str, now: Clock):
         self._bank = bank
         self._progress = progress
-        self._sources = sources
+        self._links = links
         self._course = course_id
         self._now = now
 
@@ -167,7 +167,7 @@ class QuizService:
         return BlockResult(block=block, items=tuple(items), withdrawn=withdrawn)
 
     def feedback(self, position: int, question: Question, chosen: str | None) -> Feedback:
-        citations, unresolved = self._sources.citations(question)
+        citations, unresolved = self._links.for_question(question)
         return Feedback(
             position=position,
             question=question,

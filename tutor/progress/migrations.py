@@ -244,3 +244,38 @@ def m004_create_quiz_blocks(db):
             """,
         ],
     )
+
+
+@MIGRATIONS()
+def m005_add_case_marks(db):
+    """Case scores that count toward mastery, and the instructor's override of a score.
+
+    ``case_scores`` holds what a completed session earned per learning objective of its
+    case (the rubric items tied to that objective), written in the same transaction that
+    completes the session. An instructor may override the session's score with a reason;
+    the rubric score stays in ``score`` so both can be shown.
+    """
+    _run(
+        db,
+        [
+            "ALTER TABLE case_sessions ADD COLUMN score_override REAL"
+            " CHECK (score_override IS NULL OR (score_override >= 0 AND score_override <= 1))",
+            "ALTER TABLE case_sessions ADD COLUMN override_reason TEXT",
+            "ALTER TABLE case_sessions ADD COLUMN override_by TEXT",
+            "ALTER TABLE case_sessions ADD COLUMN overridden_at TEXT",
+            """
+            CREATE TABLE case_scores (
+                session_id TEXT NOT NULL REFERENCES case_sessions(session_id) ON DELETE CASCADE,
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                case_id TEXT NOT NULL,
+                objective TEXT NOT NULL,
+                earned REAL NOT NULL CHECK (earned >= 0),
+                possible REAL NOT NULL CHECK (possible >= 0),
+                recorded_at TEXT NOT NULL,
+                PRIMARY KEY (session_id, objective)
+            )
+            """,
+            "CREATE INDEX idx_case_scores_learner ON case_scores(learner_id, objective)",
+            "CREATE INDEX idx_case_sessions_status_time ON case_sessions(status, completed_at)",
+        ],
+    )

@@ -139,6 +139,15 @@ class CaseSession(_Record):
     started_at: AwareDatetime
     updated_at: AwareDatetime
     completed_at: AwareDatetime | None = Field(default=None, description="Set exactly when status is 'completed'")
+    score_override: float | None = Field(default=None, ge=0, le=1, description="An instructor's score, replacing the rubric's")
+    override_reason: str | None = None
+    override_by: str | None = None
+    overridden_at: AwareDatetime | None = None
+
+    @property
+    def final_score(self) -> float | None:
+        """The instructor's score when overridden, else the rubric score."""
+        return self.score if self.score_override is None else self.score_override
 
 
 class CaseTurn(_Record):
@@ -148,6 +157,18 @@ class CaseTurn(_Record):
     content: str
     meta: dict[str, Any] | None = None
     created_at: AwareDatetime
+
+
+class CaseObjectiveScore(_Record):
+    """What one completed case session earned toward one learning objective of its case."""
+
+    session_id: str
+    learner_id: int
+    case_id: str
+    objective: str
+    earned: float = Field(ge=0)
+    possible: float = Field(ge=0)
+    recorded_at: AwareDatetime
 
 
 class ChatTurn(_Record):

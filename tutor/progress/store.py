@@ -33,7 +33,8 @@ datetime) is a programming error and raises ``ValueError`` before any SQL runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,6 +53,7 @@ from tutor.progress.records import (
     BlockAnswer,
     BlockMode,
     BlockStatus,
+    CaseObjectiveScore,
     CaseSession,
     CaseStatus,
     CaseTurn,
@@ -75,9 +77,19 @@ ReviewUpdate = Callable[[ReviewCard | None], tuple[ReviewCard, dict[str, Any]]]
 
 _R = TypeVar("_R", bound=BaseModel)
 
+
+@dataclass(frozen=True)
+class CaseCompletion:
+    """How a case session ended: its rubric score (0-1) and objective id -> (earned, possible)."""
+
+    score: float
+    by_objective: dict[str, tuple[float, float]]
+
 _UNKNOWN_LEARNER_OR_COURSE = "This could not be saved because the learner or the course is not registered."
 _UNKNOWN_LEARNER = "This could not be saved because the learner is not registered."
 _UNKNOWN_SESSION = "This case discussion could not be found. Please start the case again."
+_SESSION_CLOSED = "This case discussion is already finished."
+_SESSION_MOVED = "This case moved on in another tab or window. Reload the page to continue from there."
 _UNKNOWN_BLOCK = "This practice block could not be found. Please start a new one."
 _READ_FAILED = "Your progress could not be loaded just now. Please try again."
 
@@ -466,6 +478,97 @@ class ProgressStore:
         with self._read() as db:
             rows = _latest_oldest_first(db, "case_sessions", where, params, "started_at", None)
             return [_session_from_row(row) for row in rows]
+
+    def save_case_step(
+        self,
+        session_id: str,
+        *,
+        learner_id: int,
+        expected_step: int,
+        stage: str,
+        state: dict[str, Any],
+        turns: Sequence[tuple[TurnRole, str, dict[str, Any] | None]] = (),
+        completion: CaseCompletion | None = None,
+    ) -> CaseSession:
+        """One step of a case discussion, all or nothing: the new state, its transcript turns,
+        and, when the case ends, the score and the per-objective scores.
+
+        Refused with :class:`StoreError` when the session is not this learner's, is no
+        longer active, or has moved past ``expected_step`` (the same case open in two tabs:
+        the second write must not overwrite the first).
+        """
+        for role, _, _ in turns:
+            _check_choice(role, TurnRole, "role")
+        with self._write() as db:
+            stamp = self._stamp()
+            row = _one(db, "SELECT learner_id, status, state_json, case_id FROM case_sessions WHERE session_id = ?", [session_id])
+            if row is None or row["learner_id"] != learner_id:
+                raise StoreError(_UNKNOWN_SESSION, detail=f"no case session {session_id!r} for learner {learner_id}")
+            if row["status"] != "active":
+                raise StoreError(_SESSION_CLOSED, detail=f"case session {session_id!r} is {row['status']}")
+            if json.loads(row["state_json"]).get("step") != expected_step:
+                raise StoreError(_SESSION_MOVED, detail=f"case session {session_id!r} is past step {expected_step}")
+            status, score, completed_at = "active", None, None
+            if completion is not None:
+                status, score, completed_at = "completed", completion.score, stamp
+                db["case_scores"].insert_all(
+                    {"session_id": session_id, "learner_id": learner_id, "case_id": row["case_id"], "objective": objective,
+                     "earned": earned, "possible": possible, "recorded_at": stamp}
+                    for objective, (earned, possible) in completion.by_objective.items()
+                )
+            db.execute(
+                "UPDATE case_sessions SET stage = ?, state_json = ?, status = ?, score = ?, updated_at = ?, completed_at = ?"
+                " WHERE session_id = ?",
+                [stage, _dumps(state), status, score, stamp, completed_at, session_id],
+            )
+            (next_index,) = db.execute(
+                "SELECT COALESCE(MAX(turn_index) + 1, 0) FROM case_turns WHERE session_id = ?", [session_id]
+            ).fetchone()
+            for offset, (role, content, meta) in enumerate(turns):
+                db.execute(
+                    "INSERT INTO case_turns (session_id, turn_index, role, content, meta_json, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [session_id, next_index + offset, role, content, None if meta is None else _dumps(meta), stamp],
+                )
+            row = _one(db, "SELECT * FROM case_sessions WHERE session_id = ?", [session_id])
+        return _session_from_row(row)
+
+    def override_case_score(self, session_id: str, *, score: float, reason: str, by: str) -> CaseSession:
+        """An instructor's score for a completed session (the rubric score is kept beside it)."""
+        if not 0.0 <= score <= 1.0:
+            raise ValueError(f"score must be between 0 and 1, got {score}")
+        reason, by = _required_text(reason, "reason"), _required_text(by, "by")
+        with self._write() as db:
+            row = _one(db, "SELECT status FROM case_sessions WHERE session_id = ?", [session_id])
+            if row is None:
+                raise StoreError(_UNKNOWN_SESSION, detail=f"no case session {session_id!r}")
+            if row["status"] != "completed":
+                raise StoreError("Only a completed case can be re-scored.", detail=f"session {session_id!r} is {row['status']}")
+            db.execute(
+                "UPDATE case_sessions SET score_override = ?, override_reason = ?, override_by = ?, overridden_at = ?"
+                " WHERE session_id = ?",
+                [score, reason, by, self._stamp(), session_id],
+            )
+            row = _one(db, "SELECT * FROM case_sessions WHERE session_id = ?", [session_id])
+        return _session_from_row(row)
+
+    def completed_case_sessions(self, *, case_id: str | None = None, limit: int = 200) -> list[CaseSession]:
+        """The latest completed sessions of every learner (of one case if given), newest first."""
+        where, params = "status = 'completed'", []
+        if case_id is not None:
+            where, params = where + " AND case_id = ?", [case_id]
+        with self._read() as db:
+            rows = db.query(
+                f"SELECT * FROM case_sessions WHERE {where} ORDER BY completed_at DESC, rowid DESC LIMIT ?",
+                [*params, _sql_limit(limit)],
+            )
+            return [_session_from_row(row) for row in rows]
+
+    def case_objective_scores(self, learner_id: int) -> list[CaseObjectiveScore]:
+        """Every per-objective case score of a learner, oldest first (the evidence behind case mastery)."""
+        with self._read() as db:
+            rows = db.query("SELECT * FROM case_scores WHERE learner_id = ? ORDER BY recorded_at, rowid", [learner_id])
+            return [_record(CaseObjectiveScore, row) for row in rows]
 
     # -- tutor chat -----------------------------------------------------------------------
 

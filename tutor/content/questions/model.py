@@ -23,6 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tutor.content.references import Reference
+
 LETTERS = string.ascii_uppercase[:6]
 MIN_OPTIONS, MAX_OPTIONS = 3, 6
 MAX_STEM_CHARS = 4000
@@ -39,14 +41,6 @@ class _Model(BaseModel):
 class Option(_Model):
     text: str = Field(min_length=1, max_length=MAX_OPTION_CHARS)
     explanation: str = Field(default="", max_length=MAX_EXPLANATION_CHARS, description="Why this option is right or wrong")
-
-
-class Reference(_Model):
-    """Where in the curriculum the keyed answer is taught."""
-
-    source: str = Field(min_length=1, description="Curriculum source path, e.g. cardiology/heart-failure.md")
-    section: str | None = Field(default=None, description="Heading (or ' > ' heading path) within the source")
-    chunk_id: str | None = Field(default=None, description="The exact passage, when known (generated questions)")
 
 
 class Question(_Model):

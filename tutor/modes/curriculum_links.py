@@ -1,47 +1,55 @@
-"""Citations for a question: its references resolved to real passages of the library.
+"""Citations for anything that points into the curriculum: questions, case feedback, teaching points.
 
-A reference names a source and optionally a section heading path (or the exact chunk, for
-generated questions). It is resolved against the registry only: a reference to a document
-or section the library does not hold is reported as unresolved and shown as such, never
-replaced by a guess. Inside a section of several passages, the passage closest to the
-keyed answer's explanation (by embedding) is the one cited.
+A :class:`Reference` names a source and optionally a section heading path (or the exact
+chunk, for generated questions). It is resolved against the registry only: a reference
+to a document or section the library does not hold is reported as unresolved and shown
+as such, never replaced by a guess. Inside a section of several passages, the passage
+closest by embedding to a *focus* text (the keyed answer's explanation, the feedback
+being cited) is the one cited.
+
+Resolved citations are cached by (references, focus); the cache is cleared whenever the
+library changes (``Services`` calls :meth:`CurriculumLinks.invalidate`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 
-from tutor.content.questions.model import Question, Reference
+from tutor.content.questions.model import Question
+from tutor.content.references import Reference
 from tutor.domain import Citation
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
 
-_CACHE_SIZE = 512
+_CACHE_SIZE = 1024
+
+Resolved = tuple[tuple[Citation, ...], tuple[Reference, ...]]
 
 
-class QuestionSources:
+class CurriculumLinks:
     def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder):
         self._registry = registry
         self._index = index
         self._embedder = embedder
-        self._cache: OrderedDict[tuple[str, str], tuple[tuple[Citation, ...], tuple[Reference, ...]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[tuple[Reference, ...], str], Resolved] = OrderedDict()
         self._lock = threading.Lock()
 
-    def citations(self, question: Question) -> tuple[tuple[Citation, ...], tuple[Reference, ...]]:
+    def citations(self, references: Sequence[Reference], focus: str) -> Resolved:
         """(citations numbered from 1, references that the library does not hold)."""
-        key = (question.id, question.content_hash)
+        key = (tuple(references), focus)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         citations: list[Citation] = []
         unresolved: list[Reference] = []
-        for reference in question.references:
-            row = self._resolve(reference, question)
+        for reference in references:
+            row = self._resolve(reference, focus)
             if row is None:
                 unresolved.append(reference)
             elif all(c.chunk_id != row.chunk.chunk_id for c in citations):
@@ -57,12 +65,17 @@ class QuestionSources:
                 self._cache.popitem(last=False)
         return result
 
+    def for_question(self, question: Question) -> Resolved:
+        """A question's references, each resolved to the passage closest to its keyed answer."""
+        key = question.correct_option
+        return self.citations(question.references, f"{question.stem}\n{key.text}. {key.explanation}")
+
     def invalidate(self) -> None:
         """Forget resolved citations (after the library changed)."""
         with self._lock:
             self._cache.clear()
 
-    def _resolve(self, reference: Reference, question: Question) -> ChunkRow | None:
+    def _resolve(self, reference: Reference, focus: str) -> ChunkRow | None:
         if reference.chunk_id:
             row = self._registry.chunk_rows([reference.chunk_id]).get(reference.chunk_id)
             if row is not None:
@@ -72,8 +85,7 @@ class QuestionSources:
             rows = [row for row in rows if _same_section(row.chunk.section, reference.section)]
         if len(rows) <= 1:
             return rows[0] if rows else None
-        key = question.correct_option
-        target = self._embedder.embed_query(f"{question.stem}\n{key.text}. {key.explanation}")
+        target = self._embedder.embed_query(focus)
         stored = self._index.vectors([row.chunk.chunk_id for row in rows])
         scores = [float(np.asarray(stored[row.chunk.chunk_id]) @ target) if row.chunk.chunk_id in stored else -1.0 for row in rows]
         return rows[int(np.argmax(scores))]

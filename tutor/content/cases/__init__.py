@@ -1,0 +1,1 @@
+"""Clinical cases: the case-file model and its parser."""
