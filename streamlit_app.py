@@ -21,11 +21,13 @@ navigation = st.navigation(
             st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
             st.Page("pages/ask.py", title="Ask the tutor", icon=":material/forum:"),
             st.Page("pages/quiz.py", title="Quiz", icon=":material/quiz:"),
+            st.Page("pages/cases.py", title="Cases", icon=":material/clinical_notes:"),
             st.Page("pages/search.py", title="Search the curriculum", icon=":material/search:"),
         ],
         "Teach": [
             st.Page("pages/library.py", title="Library", icon=":material/library_books:"),
             st.Page("pages/question_bank.py", title="Question bank", icon=":material/fact_check:"),
+            st.Page("pages/case_reviews.py", title="Case reviews", icon=":material/rate_review:"),
         ],
     }
 )

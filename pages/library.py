@@ -1,7 +1,8 @@
-"""Library (instructors): upload curriculum files, watch them index, manage documents."""
+"""Library (instructors): upload curriculum files and clinical cases, watch them index, manage them."""
 
 import streamlit as st
 
+from tutor.ui.case_library_view import case_library_tab
 from tutor.ui.components import documents_table, ingest_summary
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
@@ -9,52 +10,57 @@ from tutor.ui.errors import shown_errors
 st.title("Curriculum library")
 services = get_services()
 limit = services.settings.max_upload_mb
+material, cases = st.tabs(["Course material", "Clinical cases"])
 
-with st.form("upload", clear_on_submit=True):
-    files = st.file_uploader(
-        f"Add course material (Markdown, text, PDF or DOCX, up to {limit} MB each)",
-        type=["md", "markdown", "txt", "pdf", "docx"],
-        accept_multiple_files=True,
-        max_upload_size=limit,
-    )
-    submitted = st.form_submit_button("Add to library", type="primary", icon=":material/upload:")
+with material:
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            f"Add course material (Markdown, text, PDF or DOCX, up to {limit} MB each)",
+            type=["md", "markdown", "txt", "pdf", "docx"],
+            accept_multiple_files=True,
+            max_upload_size=limit,
+        )
+        submitted = st.form_submit_button("Add to library", type="primary", icon=":material/upload:")
 
-if submitted:
-    if not files:
-        st.warning("Choose one or more files first.")
-    else:
-        with shown_errors():
-            bar = st.progress(0.0, text="Starting…")
-            report = services.ingest_uploads(
-                [(f.name, f.getvalue()) for f in files],
-                lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
-            )
-            bar.empty()
-            ingest_summary(report)
-
-documents = services.documents()
-st.subheader(f"Documents ({len(documents)})")
-if not documents:
-    st.info("No documents yet. Upload course material above; it becomes searchable as soon as it is indexed.")
-else:
-    documents_table(documents)
-    with st.expander("Remove a document or rebuild the index"):
-        by_label = {f"{d.title} ({d.source})": d for d in documents}
-        with st.form("remove"):
-            choice = st.selectbox("Document", list(by_label))
-            confirm = st.checkbox("Yes, remove it and its passages from the library")
-            if st.form_submit_button("Remove", icon=":material/delete:"):
-                if not confirm:
-                    st.warning("Tick the confirmation box to remove the document.")
-                else:
-                    with shown_errors():
-                        removed = services.delete_document(by_label[choice].doc_id)
-                        st.success(f"Removed {by_label[choice].source} ({removed} passages).")
-                        st.rerun()
-        st.caption("Re-indexing rebuilds the search index from the library database, e.g. after changing the embedding model.")
-        if st.button("Rebuild search index", icon=":material/refresh:"):
+    if submitted:
+        if not files:
+            st.warning("Choose one or more files first.")
+        else:
             with shown_errors():
-                bar = st.progress(0.0, text="Re-indexing…")
-                count = services.reindex(lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                bar = st.progress(0.0, text="Starting…")
+                report = services.ingest_uploads(
+                    [(f.name, f.getvalue()) for f in files],
+                    lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+                )
                 bar.empty()
-                st.success(f"Re-indexed {count} passages.")
+                ingest_summary(report)
+
+    documents = services.documents()
+    st.subheader(f"Documents ({len(documents)})")
+    if not documents:
+        st.info("No documents yet. Upload course material above; it becomes searchable as soon as it is indexed.")
+    else:
+        documents_table(documents)
+        with st.expander("Remove a document or rebuild the index"):
+            by_label = {f"{d.title} ({d.source})": d for d in documents}
+            with st.form("remove"):
+                choice = st.selectbox("Document", list(by_label))
+                confirm = st.checkbox("Yes, remove it and its passages from the library")
+                if st.form_submit_button("Remove", icon=":material/delete:"):
+                    if not confirm:
+                        st.warning("Tick the confirmation box to remove the document.")
+                    else:
+                        with shown_errors():
+                            removed = services.delete_document(by_label[choice].doc_id)
+                            st.success(f"Removed {by_label[choice].source} ({removed} passages).")
+                            st.rerun()
+            st.caption("Re-indexing rebuilds the search index from the library database, e.g. after changing the embedding model.")
+            if st.button("Rebuild search index", icon=":material/refresh:"):
+                with shown_errors():
+                    bar = st.progress(0.0, text="Re-indexing…")
+                    count = services.reindex(lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                    bar.empty()
+                    st.success(f"Re-indexed {count} passages.")
+
+with cases:
+    case_library_tab(services)

@@ -22,6 +22,7 @@ def _services_for(key: str, _settings: Settings) -> Services:
     # Cached per settings (``key``); the underscore keeps the secrets in ``_settings`` out of the hash.
     services = build_services(_settings)
     services.load_bundled_questions()  # once per process; unchanged files change nothing
+    services.load_bundled_cases()
     return services
 
 

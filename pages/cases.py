@@ -1,0 +1,13 @@
+"""Cases: work through a clinical case stage by stage, commit to a differential and a plan, get a debrief."""
+
+import streamlit as st
+
+from tutor.ui.case_screens import cases_screen
+from tutor.ui.deps import get_services
+from tutor.ui.errors import shown_errors
+from tutor.ui.identity import current_learner
+
+st.title("Clinical cases")
+with shown_errors():
+    services = get_services()
+    cases_screen(services, current_learner(services))
