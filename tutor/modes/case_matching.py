@@ -47,11 +47,13 @@ _FILLER = frozenset(
     "a an the of to for and or in on at with about please can could would you your i me my we us "
     "he she they it him her his hers their them its is are was were be any some".split()
 )
+_AMPERSAND_WORD = re.compile(r"(?<=\w)&(?=\w)")
 _NEGATION = re.compile(r"^(?:no|not|avoid|avoiding|do not|dont|don t|never|without|withhold|withholding)\b")
 
 
 def words(text: str) -> tuple[str, ...]:
-    """Normalised words without filler; a trailing plural ``s`` dropped ("ECGs" -> "ecg")."""
+    """Normalised words without filler; "U&Es" is one word ("ue"); a plural ``s`` is dropped ("ECGs" -> "ecg")."""
+    text = _AMPERSAND_WORD.sub("", text)
     return tuple(_singular(word) for word in normalise_text(text).split() if word not in _FILLER)
 
 
@@ -174,4 +176,4 @@ def _contains(said: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
 
 
 def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
+    return word[:-1] if len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
