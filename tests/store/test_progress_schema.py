@@ -10,9 +10,10 @@ import sqlite_utils
 
 from tutor.errors import StoreError
 from tutor.progress.migrations import MIGRATIONS
-from tutor.progress.store import ProgressStore
+from tutor.progress.store import CaseCompletion, ProgressStore
 
 TABLES = {
+    "case_scores",
     "learners",
     "courses",
     "enrollments",
@@ -43,6 +44,7 @@ ALL_MIGRATIONS = [
     "m002_add_attempt_indexes",
     "m003_add_chat_turn_evidence",
     "m004_create_quiz_blocks",
+    "m005_add_case_marks",
 ]
 
 
@@ -77,6 +79,8 @@ def test_obvious_queries_use_an_index(store, db_path):
         "SELECT * FROM chat_turns WHERE learner_id = 1 AND conversation_id = 'c'": "idx_chat_turns_conversation",
         "SELECT * FROM case_turns WHERE session_id = 's' ORDER BY turn_index": "sqlite_autoindex_case_turns",
         "SELECT * FROM quiz_blocks WHERE learner_id = 1 AND status = 'active'": "idx_quiz_blocks_learner",
+        "SELECT * FROM case_scores WHERE learner_id = 1 ORDER BY recorded_at": "idx_case_scores_learner",
+        "SELECT * FROM case_sessions WHERE status = 'completed' ORDER BY completed_at DESC": "idx_case_sessions_status_time",
     }
     with sqlite3.connect(db_path) as conn:
         for sql, index in plans.items():
@@ -198,3 +202,26 @@ def test_upgrade_to_quiz_blocks_keeps_attempts_and_accepts_blocks(db_path):
     assert store.applied_migrations() == ALL_MIGRATIONS
     assert [a.attempt_id for a in store.attempts_for(1)] == ["a-1"]
     assert store.get_block(block.block_id).question_ids == ("q-1", "q-2")
+
+
+def test_upgrade_to_case_marks_keeps_sessions_and_accepts_scores_and_overrides(db_path):
+    db_path.parent.mkdir(parents=True)
+    db = sqlite_utils.Database(db_path)
+    MIGRATIONS.apply(db, stop_before="m005_add_case_marks")
+    stamp = "2025-01-06T08:00:00.000000+00:00"
+    db["learners"].insert({"id": 1, "username": "ada", "display_name": "Ada", "role": "student", "created_at": stamp})
+    db["case_sessions"].insert({
+        "session_id": "s-1", "learner_id": 1, "case_id": "c-1", "stage": "history", "state_json": '{"step": 0}',
+        "status": "active", "started_at": stamp, "updated_at": stamp,
+    })
+    db.close()
+
+    store = ProgressStore(db_path)
+    assert store.applied_migrations() == ALL_MIGRATIONS
+    done = store.save_case_step("s-1", learner_id=1, expected_step=0, stage="management", state={"step": 1},
+                                completion=CaseCompletion(0.5, {"objective-a": (2.0, 4.0)}))
+    assert done.status == "completed" and done.score == 0.5 and done.score_override is None
+    assert store.override_case_score("s-1", score=0.75, reason="Fair", by="dr-lee").final_score == 0.75
+    assert [(s.objective, s.earned, s.possible) for s in store.case_objective_scores(1)] == [("objective-a", 2.0, 4.0)]
+    with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE case_sessions SET score_override = 1.5")

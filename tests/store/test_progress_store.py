@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tutor.errors import StoreError
 from tutor.domain import Citation
 from tutor.progress.records import Attempt, ChatTurn, ReviewCard
-from tutor.progress.store import ProgressStore
+from tutor.progress.store import CaseCompletion, ProgressStore
 
 from .stepping_clock import START
 
@@ -269,34 +270,85 @@ def test_case_sessions_for_a_learner(store, learner, clock):
     assert store.get_case_session(a.session_id).completed_at is None  # abandoned is not completed
 
 
-def test_case_turn_indexes_are_allocated_per_session(store, learner, clock):
-    one = store.start_case_session(learner.id, "chest-pain-01", "history", {})
-    two = store.start_case_session(learner.id, "sepsis-02", "history", {})
-    store.append_case_turn(one.session_id, "system", "A 54-year-old man with chest pain.")
-    clock.advance(seconds=30)
-    store.append_case_turn(one.session_id, "student", "When did it start?", meta={"hint_level": 0})
-    store.append_case_turn(two.session_id, "system", "A 70-year-old woman, febrile.")
-    clock.advance(seconds=30)
-    last = store.append_case_turn(one.session_id, "tutor", "Two hours ago.", meta={"citations": ["c1"]})
+def step(store, session, learner_id, n, turns=(), **kwargs):
+    """Save case step ``n`` -> ``n + 1`` with ``turns``."""
+    return store.save_case_step(session.session_id, learner_id=learner_id, expected_step=n, stage="history",
+                                state={"step": n + 1}, turns=turns, **kwargs)
 
-    assert last.turn_index == 2 and last.created_at == START + timedelta(minutes=1)
+
+def test_case_turn_indexes_are_allocated_per_session(store, learner, clock):
+    one = store.start_case_session(learner.id, "chest-pain-01", "history", {"step": 0})
+    two = store.start_case_session(learner.id, "sepsis-02", "history", {"step": 0})
+    step(store, one, learner.id, 0, [("system", "A 54-year-old man with chest pain.", None)])
+    clock.advance(seconds=30)
+    step(store, one, learner.id, 1, [("student", "When did it start?", {"kind": "request"}), ("tutor", "Two hours ago.", None)])
+    step(store, two, learner.id, 0, [("system", "A 70-year-old woman, febrile.", None)])
+
     turns = store.case_turns(one.session_id)
     assert [(t.turn_index, t.role) for t in turns] == [(0, "system"), (1, "student"), (2, "tutor")]
-    assert turns[1].meta == {"hint_level": 0} and turns[0].meta is None
+    assert turns[1].meta == {"kind": "request"} and turns[0].meta is None
+    assert turns[2].created_at == START + timedelta(seconds=30)
     assert [t.turn_index for t in store.case_turns(two.session_id)] == [0]
-    assert store.get_case_session(one.session_id).updated_at == START + timedelta(minutes=1)
+    assert store.get_case_session(one.session_id).updated_at == START + timedelta(seconds=30)
+
+
+def test_a_case_step_is_refused_when_stale_foreign_or_closed(store, learner):
+    other = store.ensure_learner("bob")
+    session = store.start_case_session(learner.id, "chest-pain-01", "history", {"step": 0})
+    step(store, session, learner.id, 0, [("student", "first", None)])
+    for attempt, message in ((lambda: step(store, session, learner.id, 0, [("student", "stale", None)]), "another tab"),
+                             (lambda: step(store, session, other.id, 1), "could not be found")):
+        with pytest.raises(StoreError) as info:
+            attempt()
+        assert message in info.value.user_message
+    step(store, session, learner.id, 1, completion=CaseCompletion(0.5, {"obj": (1.0, 2.0)}))
+    with pytest.raises(StoreError) as info:
+        step(store, session, learner.id, 2)
+    assert "already finished" in info.value.user_message
+    assert [t.content for t in store.case_turns(session.session_id)] == ["first"]
+
+
+def test_a_failed_case_step_writes_nothing(store, learner):
+    session = store.start_case_session(learner.id, "chest-pain-01", "history", {"step": 0})
+    with pytest.raises(StoreError):  # the second score breaks a CHECK: the state, the turn and the first score go too
+        step(store, session, learner.id, 0, [("student", "hello", None)],
+             completion=CaseCompletion(0.5, {"a": (1.0, 2.0), "b": (-1.0, 2.0)}))
+    assert store.case_turns(session.session_id) == [] and store.case_objective_scores(learner.id) == []
+    assert store.get_case_session(session.session_id).state == {"step": 0}
+
+
+def test_concurrent_steps_on_one_session_let_exactly_one_win(store, learner):
+    session = store.start_case_session(learner.id, "chest-pain-01", "history", {"step": 0})
+    outcomes: list[str] = []
+
+    def tab(i: int) -> None:
+        try:
+            step(store, session, learner.id, 0, [("student", f"tab {i}", None)])
+            outcomes.append("saved")
+        except StoreError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=tab, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["saved"]
+    assert len(store.case_turns(session.session_id)) == 1
 
 
 def test_unknown_case_sessions_are_store_errors(store, learner):
     with pytest.raises(StoreError) as info:
-        store.append_case_turn("nope", "student", "hello")
+        store.save_case_step("nope", learner_id=learner.id, expected_step=0, stage="x", state={})
     assert "could not be found" in info.value.user_message
     with pytest.raises(StoreError):
         store.update_case_session("nope", stage="x", state={})
     with pytest.raises(StoreError):
         store.start_case_session(999, "chest-pain-01", "history", {})
     with pytest.raises(ValueError):
-        store.append_case_turn("nope", "doctor", "hello")
+        store.save_case_step("nope", learner_id=learner.id, expected_step=0, stage="x", state={}, turns=[("doctor", "hi", None)])
+    with pytest.raises(ValueError):
+        store.override_case_score("nope", score=1.2, reason="x", by="y")
 
 
 # -- chat turns ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ Concurrency rules this module keeps:
 * Every write, and every read-modify-write, runs inside one ``SQLiteFile.write()``,
   which is a ``BEGIN IMMEDIATE`` transaction: the write lock is taken before the read,
   so two writers queue on the busy timeout instead of both reading the same old value
-  and one losing its update (``save_review``, ``append_case_turn``,
+  and one losing its update (``save_review``, ``save_case_step``,
   ``update_case_session`` depend on this).
 * Retried writes are idempotent where a client can retry: attempts and chat turns
   carry a client-generated id and a second insert of the same id is ignored
@@ -419,39 +419,6 @@ class ProgressStore:
             )
             row = _one(db, "SELECT * FROM case_sessions WHERE session_id = ?", [session_id])
         return _session_from_row(row)
-
-    def append_case_turn(
-        self, session_id: str, role: TurnRole, content: str, meta: dict[str, Any] | None = None
-    ) -> CaseTurn:
-        """Append a turn to a session's transcript; its ``turn_index`` is the next free one.
-
-        The index is allocated inside the write transaction, so concurrent appends to one
-        session get 0, 1, 2, ... without gaps or clashes. The session's ``updated_at`` moves too.
-        """
-        _check_choice(role, TurnRole, "role")
-        with self._write() as db:
-            stamp = self._stamp()
-            touched = db.execute(
-                "UPDATE case_sessions SET updated_at = ? WHERE session_id = ?", [stamp, session_id]
-            ).rowcount
-            if not touched:
-                raise StoreError(_UNKNOWN_SESSION, detail=f"no case session {session_id!r}")
-            (turn_index,) = db.execute(
-                "SELECT COALESCE(MAX(turn_index) + 1, 0) FROM case_turns WHERE session_id = ?", [session_id]
-            ).fetchone()
-            db.execute(
-                "INSERT INTO case_turns (session_id, turn_index, role, content, meta_json, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [session_id, turn_index, role, content, None if meta is None else _dumps(meta), stamp],
-            )
-        return CaseTurn(
-            session_id=session_id,
-            turn_index=turn_index,
-            role=role,
-            content=content,
-            meta=meta,
-            created_at=from_iso(stamp),
-        )
 
     def case_turns(self, session_id: str) -> list[CaseTurn]:
         """A session's transcript in turn order."""
