@@ -6,9 +6,9 @@ answers wins:
 
 1. **Words.** Text is normalised (case, accents, punctuation, a plural ``s``) and a few
    filler words are dropped. A *request* matches a finding when every word of one of the
-   finding's phrases (``ask`` words, label, key) occurs in it, in any order; the findings
-   matching the longest phrase win, so "describe the pain" beats "pain", and two findings
-   named in one request ("ECG and troponin") are both revealed. A *diagnosis or action*
+   finding's phrases (``ask`` words, label, key) occurs in it, in any order. A match whose
+   words are all part of another finding's longer match loses, so "describe the pain"
+   beats "pain"; independent matches all count, so "ECG and troponin" reveals both. A *diagnosis or action*
    matches a rubric item when one of the item's phrases (name and synonyms) occurs in it
    as consecutive whole words; the longest phrase wins, so "NSTEMI" never matches "STEMI".
 2. **Meaning.** The sentence embedding (the library's MiniLM) of the text against each
@@ -97,15 +97,17 @@ class CaseMatcher:
         asked = set(words(request))
         if not asked or not findings:
             return RequestMatch((), "none")
-        best, keys = 0, []
+        matched: dict[str, frozenset[str]] = {}
         for finding in findings:
-            length = max((len(p) for p in map(words, _finding_phrases(finding)) if p and set(p) <= asked), default=0)
-            if length > best:
-                best, keys = length, [finding.key]
-            elif length and length == best:
-                keys.append(finding.key)
+            hits = [frozenset(p) for p in map(words, _finding_phrases(finding)) if p and set(p) <= asked]
+            if hits:
+                matched[finding.key] = max(hits, key=len)
+        # Keep every finding whose matched words are not all part of a longer match of another
+        # finding: "describe the pain" beats "pain", "blood pressure" beats "bloods", while
+        # "FBC, clotting and group and save" keeps all three.
+        keys = [key for key, got in matched.items() if not any(got < other for other in matched.values())]
         if keys:
-            return RequestMatch(tuple(keys), "words", float(best))
+            return RequestMatch(tuple(keys), "words", float(max(len(matched[key]) for key in keys)))
         owners = [(i, phrase) for i, finding in enumerate(findings) for phrase in _finding_phrases(finding)]
         index, score, top = self._closest(request, owners, self._request_threshold)
         if index is None:
