@@ -60,7 +60,7 @@ def test_a_student_works_through_a_case_and_gets_a_debrief_that_matches_the_rubr
     app.text_input[1].set_value("heart attack")
     click(app, "Commit differential")
     page = texts(app)
-    assert "The findings you elicited support it: Medications, Serum potassium, ECG." in page
+    assert "The findings you elicited support it: Serum potassium, ECG, Medications." in page
     assert "Right to consider; these findings argue against it: ECG." in page  # chest pain was never asked about
     click(app, "Move on to Management")
     app.text_area[0].set_value("IV calcium gluconate\ninsulin dextrose\ngive potassium")
