@@ -34,6 +34,7 @@ def _run(name: str, probe: Callable[[], str]) -> Check:
 
 def run_checks(settings: Settings) -> list[Check]:
     from tutor.bank.store import QuestionBank
+    from tutor.cases.store import CaseLibrary
     from tutor.index.embeddings import MiniLMOnnxEmbedder, build_embedder
     from tutor.index.registry import LibraryRegistry
     from tutor.index.vector_store import ChromaIndex
@@ -96,13 +97,16 @@ def run_checks(settings: Settings) -> list[Check]:
         if not files:
             raise RuntimeError(f"no bundled curriculum in {settings.content_dir}")
         banks = list(settings.questions_dir.glob("*.y*ml")) if settings.questions_dir.is_dir() else []
-        return f"{len(files)} files in {settings.content_dir}; {len(banks)} question files in {settings.questions_dir}"
+        cases = list(settings.cases_dir.glob("*.y*ml")) if settings.cases_dir.is_dir() else []
+        return (f"{len(files)} files in {settings.content_dir}; {len(banks)} question files in {settings.questions_dir};"
+                f" {len(cases)} case files in {settings.cases_dir}")
 
     checks.append(_run("data folder", data_dir))
     checks.append(_run("embedding model", embedder))
     checks.append(_run("library database", sqlite_file(settings.library_db, LibraryRegistry)))
     checks.append(_run("progress database", sqlite_file(settings.progress_db, ProgressStore)))
     checks.append(_run("question bank", sqlite_file(settings.bank_db, QuestionBank)))
+    checks.append(_run("case library", sqlite_file(settings.cases_db, CaseLibrary)))
     checks.append(_run("vector index", index))
     checks.append(_run("chat model", chat_model))
     checks.append(_run("bundled content", content))

@@ -47,7 +47,7 @@ from tutor.progress.store import CaseCompletion, ProgressStore
 
 log = logging.getLogger(__name__)
 
-CLARIFY_SIMILARITY = 0.5  # below the reveal threshold but close: ask "do you mean ...?" instead of "normal"
+CLARIFY_SIMILARITY = 0.52  # below the reveal threshold but close: ask "do you mean ...?" rather than answer "normal"
 MAX_REQUEST_CHARS = 500
 _MODEL_MAX_TOKENS = 120
 

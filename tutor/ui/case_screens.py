@@ -50,7 +50,7 @@ def chooser(services, learner) -> None:
                                                  f"last score {last.final_score:.0%}" if last and last.final_score is not None else "")
                                     if p))
             active = services.cases.active_session(learner.id, entry.id)
-            if right.button("Resume" if active else "Start", key=f"case.start.{entry.id}", type="primary" if active else "secondary",
+            if right.button("Resume" if active else "Start", key=f"case-start-{entry.id}", type="primary" if active else "secondary",
                             icon=":material/play_arrow:", width="stretch"):
                 with shown_errors():
                     session_id = active or services.cases.start(learner.id, entry.id).session.session_id
