@@ -27,6 +27,10 @@ with shown_errors():
     due = services.quiz.due_count(current_learner(services).id)
     st.page_link("pages/quiz.py", icon=":material/quiz:",
                  label=f"Practise exam questions ({due} review{'s' if due != 1 else ''} due)" if due else "Practise exam questions")
+    cases = len(services.cases.catalogue())
+    if cases:
+        st.page_link("pages/cases.py", icon=":material/clinical_notes:",
+                     label=f"Work through a clinical case ({cases} available)")
 st.warning(
     "This is an educational tool, not clinical advice. Do not enter information about real patients.",
     icon=":material/medical_information:",

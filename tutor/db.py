@@ -107,6 +107,18 @@ class SQLiteFile:
             else:
                 conn.execute("COMMIT")
 
+    @contextmanager
+    def guarded_read(self, message: str | None = None) -> Iterator[sqlite_utils.Database]:
+        """:meth:`read`, with SQLite failures raised as StoreError(``message``)."""
+        with store_errors(self.path, message), self.read() as db:
+            yield db
+
+    @contextmanager
+    def guarded_write(self, message: str | None = None, *, foreign_key_message: str | None = None) -> Iterator[sqlite_utils.Database]:
+        """:meth:`write`, with SQLite failures raised as StoreError(``message``) (see :func:`store_errors`)."""
+        with store_errors(self.path, message, foreign_key_message=foreign_key_message), self.write() as db:
+            yield db
+
     def applied_migrations(self) -> list[str]:
         with self.read() as db:
             return [m.name for m in self._migrations.applied(db)]

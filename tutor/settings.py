@@ -38,9 +38,9 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "content" / "cases",
         description="Bundled clinical cases (YAML) loaded into the case library on every start; an instructor's upload of the same case id is kept.",
     )
-    case_model_requests: bool = Field(
-        default=True,
-        description="In a case, let the chat model sort a request the word and embedding matchers did not place (it can only pick items of the case file).",
+    case_model_requests: bool | None = Field(
+        default=None,
+        description="In a case, let the chat model sort a request the word and embedding matchers did not place (it can only pick items of the case file). Empty = automatic: on for `openai` and `scripted`, off for `local` (the 1.5B model revealed the wrong findings for requests the case does not cover).",
     )
     duplicate_stem_similarity: float = Field(
         default=0.92,
@@ -192,6 +192,10 @@ class Settings(BaseSettings):
     @property
     def tools_enabled(self) -> bool:
         return self.agent_tools if self.agent_tools is not None else self.llm_provider != "local"
+
+    @property
+    def case_model_sorting(self) -> bool:
+        return self.case_model_requests if self.case_model_requests is not None else self.llm_provider != "local"
 
     @property
     def library_db(self) -> Path:

@@ -29,7 +29,7 @@ def test_instructor_uploads_a_pdf_and_markdown_and_a_student_finds_them(page, sh
 
     page.get_by_role("link", name="Library").click()
     page.get_by_text("Add course material").wait_for()
-    page.locator("input[type=file]").set_input_files([str(pdf), str(markdown)])
+    page.get_by_label(re.compile("^Add course material")).get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(pdf), str(markdown)])
     page.get_by_text("anaphylaxis.md").first.wait_for()
     page.get_by_role("button", name="Add to library").click()
     page.get_by_text(re.compile(r"passages indexed in")).wait_for()

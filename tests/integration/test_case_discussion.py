@@ -20,6 +20,7 @@ from tutor.settings import Settings
 
 
 def case_services(tmp_path: Path, mini_curriculum: Path, embedder, replies=("unused",), **settings) -> Services:
+    settings.setdefault("case_model_requests", True)  # the scripted model comes in through chat_model
     cases = tmp_path / "cases"
     cases.mkdir(exist_ok=True)
     (cases / "mini.yaml").write_text(MINI_CASE_YAML, encoding="utf-8")

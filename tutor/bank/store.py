@@ -18,8 +18,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -228,15 +227,11 @@ class QuestionBank:
 
     # -- plumbing -------------------------------------------------------------------------
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite_utils.Database]:
-        with store_errors(self.path, _WRITE_FAILED), self._file.write() as db:
-            yield db
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_write(_WRITE_FAILED)
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite_utils.Database]:
-        with store_errors(self.path, _READ_FAILED), self._file.read() as db:
-            yield db
+    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_read(_READ_FAILED)
 
 
 def _row(db: sqlite_utils.Database, question_id: str) -> dict[str, Any] | None:

@@ -15,8 +15,7 @@ Parsed cases are cached by (id, content hash): a version's content never changes
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -147,15 +146,11 @@ class CaseLibrary:
 
     # -- plumbing -------------------------------------------------------------------------
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite_utils.Database]:
-        with store_errors(self.path, _WRITE_FAILED), self._file.write() as db:
-            yield db
+    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_write(_WRITE_FAILED)
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite_utils.Database]:
-        with store_errors(self.path, _READ_FAILED), self._file.read() as db:
-            yield db
+    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_read(_READ_FAILED)
 
 
 def _row(db: sqlite_utils.Database, case_id: str) -> dict[str, Any] | None:

@@ -47,7 +47,6 @@ from tutor.progress.store import CaseCompletion, ProgressStore
 
 log = logging.getLogger(__name__)
 
-CLARIFY_SIMILARITY = 0.52  # below the reveal threshold but close: ask "do you mean ...?" rather than answer "normal"
 MAX_REQUEST_CHARS = 500
 _MODEL_MAX_TOKENS = 120
 
@@ -156,7 +155,7 @@ class CaseService:
         allowed = machine.requestable(view.case, view.state)
         if not allowed:
             raise CaseError("Requests are answered in the history, examination and investigation stages.")
-        match = self._matcher.findings_for(request, allowed)
+        match = self._matcher.findings_for(request, allowed, frozenset(f.key for f in view.stage.findings))
         keys, how = match.keys, match.how
         if not keys:
             keys = self._model_keys(request, allowed)
@@ -166,7 +165,7 @@ class CaseService:
             reply = _reveal_reply(view.case, keys, fresh)
         else:
             state, _ = machine.reveal(view.case, view.state, (), "words")
-            reply = self._not_placed(view, match.nearest if match.score >= CLARIFY_SIMILARITY else None)
+            reply = self._not_placed(view, match.nearest)
         self._save(view, state, [
             ("student", request, {"kind": "request"}),
             ("tutor", reply.text, {"kind": reply.kind, "keys": [f.key for f in reply.findings], "how": how}),

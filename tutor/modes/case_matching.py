@@ -19,6 +19,11 @@ answers wins:
    carry the rest); "what is his blood pressure" reaches "Blood pressure" at 0.79 and
    "check magnesium" reaches a potassium finding at 0.44, so a request needs 0.65.
 
+When nothing matches, a request whose closest finding scores at least 0.52 *and* shares a
+content word with it ("blood pressur" and "Blood pressure in both arms") is answered with
+"do you mean ...?" instead of the stage's "normal", which would be false; the shared word is
+required because MiniLM puts "examine the abdomen" at 0.51 from "Chest examination".
+
 Nothing here can produce a finding that is not in the case: the matcher only ever returns
 keys or positions of what it was given.
 """
@@ -42,12 +47,18 @@ MatchHow = Literal["words", "similar", "model", "none"]
 REQUEST_THRESHOLD = 0.65
 ITEM_THRESHOLD = 0.78
 MARGIN = 0.05
+CLARIFY_THRESHOLD = 0.52  # close, but not enough to reveal: ask "do you mean ...?" rather than answer "normal"
 
 _FILLER = frozenset(
     "a an the of to for and or in on at with about please can could would you your i me my we us "
     "he she they it him her his hers their them its is are was were be any some".split()
 )
 _AMPERSAND_WORD = re.compile(r"(?<=\w)&(?=\w)")
+# Words of a request that say how to find something, not what: they never make two phrases "share a word".
+_HOW_WORDS = frozenset(
+    "check examine examination exam look feel listen tell what how doe did ha have send order request test result "
+    "level show see get do done".split()
+)
 _NEGATION = re.compile(r"^(?:no|not|avoid|avoiding|do not|dont|don t|never|without|withhold|withholding)\b")
 
 
@@ -67,7 +78,7 @@ class RequestMatch:
     keys: tuple[str, ...]
     how: MatchHow
     score: float = 0.0
-    nearest: str | None = None  # when nothing matched: the closest finding, to ask "do you mean ...?"
+    nearest: str | None = None  # nothing matched, but one finding is close and shares a word: "do you mean ...?"
 
 
 @dataclass(frozen=True)
@@ -92,8 +103,13 @@ class CaseMatcher:
 
     # -- requests -> findings -------------------------------------------------------------
 
-    def findings_for(self, request: str, findings: Sequence[Finding]) -> RequestMatch:
-        """The findings ``request`` asks for, among ``findings`` (those the stage allows)."""
+    def findings_for(self, request: str, findings: Sequence[Finding], current: frozenset[str] = frozenset()) -> RequestMatch:
+        """The findings ``request`` asks for, among ``findings`` (those the stage allows).
+
+        When a word match falls on a finding of the ``current`` stage, word matches on earlier
+        stages' findings are dropped: in investigations, "heart tracing" means the ECG even if an
+        examination finding answers to "heart".
+        """
         asked = set(words(request))
         if not asked or not findings:
             return RequestMatch((), "none")
@@ -105,14 +121,17 @@ class CaseMatcher:
         # Keep every finding whose matched words are not all part of a longer match of another
         # finding: "describe the pain" beats "pain", "blood pressure" beats "bloods", while
         # "FBC, clotting and group and save" keeps all three.
+        if current & matched.keys():
+            matched = {key: got for key, got in matched.items() if key in current}
         keys = [key for key, got in matched.items() if not any(got < other for other in matched.values())]
         if keys:
             return RequestMatch(tuple(keys), "words", float(max(len(matched[key]) for key in keys)))
         owners = [(i, phrase) for i, finding in enumerate(findings) for phrase in _finding_phrases(finding)]
         index, score, top = self._closest(request, owners, self._request_threshold)
-        if index is None:
-            return RequestMatch((), "none", score, findings[top].key if top is not None else None)
-        return RequestMatch((findings[index].key,), "similar", score)
+        if index is not None:
+            return RequestMatch((findings[index].key,), "similar", score)
+        near = findings[top] if top is not None and score >= CLARIFY_THRESHOLD else None
+        return RequestMatch((), "none", score, near.key if near is not None and _shares_a_word(asked, near) else None)
 
     # -- free text -> rubric item ---------------------------------------------------------
 
@@ -165,6 +184,12 @@ class CaseMatcher:
                     self._cache.clear()
                 self._cache.update(fresh)
         return np.stack([known[phrase] for phrase in phrases])
+
+
+def _shares_a_word(asked: set[str], finding: Finding) -> bool:
+    """The request and the finding share a content word, allowing a typo'd ending ("pressur")."""
+    mine = {word[:5] for phrase in _finding_phrases(finding) for word in words(phrase) if len(word) >= 3} - {w[:5] for w in _HOW_WORDS}
+    return any(word[:5] in mine for word in asked if len(word) >= 3 and word not in _HOW_WORDS)
 
 
 def _finding_phrases(finding: Finding) -> tuple[str, ...]:

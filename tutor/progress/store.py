@@ -33,9 +33,9 @@ datetime) is a programming error and raises ``ValueError`` before any SQL runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, get_args
@@ -585,15 +585,11 @@ class ProgressStore:
     def _stamp(self) -> str:
         return to_iso(self._now())
 
-    @contextmanager
-    def _write(self, fk_message: str | None = None) -> Iterator[sqlite_utils.Database]:
-        with store_errors(self.path, foreign_key_message=fk_message), self._file.write() as db:
-            yield db
+    def _write(self, fk_message: str | None = None) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_write(foreign_key_message=fk_message)
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite_utils.Database]:
-        with store_errors(self.path, _READ_FAILED), self._file.read() as db:
-            yield db
+    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_read(_READ_FAILED)
 
 
 # -- row <-> record -------------------------------------------------------------------------
