@@ -90,6 +90,13 @@ def test_a_reload_resumes_the_case_where_it_was(app: AppTest):
     assert "Ramipril 10 mg daily" in texts(reloaded)
     assert [m.name for m in reloaded.chat_message][:3] == ["assistant", "user", "assistant"]
 
+    click(reloaded, "Abandon this attempt")
+    assert reloaded.query_params["case"] != session and "Ramipril 10 mg daily" not in texts(reloaded)
+    from tutor.ui.deps import get_services
+
+    statuses = [s.status for s in get_services().progress.case_sessions_for(1)]
+    assert statuses == ["abandoned", "active"]
+
 
 def test_an_unknown_session_in_the_url_falls_back_to_the_case_list(app: AppTest):
     app.query_params["case"] = "not-a-session"

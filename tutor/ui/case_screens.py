@@ -70,9 +70,18 @@ def chooser(services, learner) -> None:
 
 
 def discussion(services, learner, view) -> None:
-    if st.button("All cases", icon=":material/arrow_back:", help="Your progress is saved; you can resume later."):
-        st.query_params.pop(SESSION_PARAM, None)
-        st.rerun()
+    with st.container(horizontal=True):
+        if st.button("All cases", icon=":material/arrow_back:", help="Your progress is saved; you can resume later."):
+            st.query_params.pop(SESSION_PARAM, None)
+            st.rerun()
+        if not view.state.finished:
+            with st.popover("Start again", icon=":material/restart_alt:"):
+                st.caption("This attempt will be closed unscored and a fresh one started.")
+                if st.button("Abandon this attempt", type="primary"):
+                    with shown_errors():
+                        services.cases.abandon(view.session.session_id, learner.id)
+                        st.query_params[SESSION_PARAM] = services.cases.start(learner.id, view.case.id).session.session_id
+                        st.rerun()
     case_header(view)
     if view.state.finished:
         debrief(services, view)
