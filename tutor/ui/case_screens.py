@@ -14,6 +14,7 @@ from tutor.ui.case_view import case_header, debrief, differential_feedback, find
 from tutor.ui.errors import shown_errors
 
 SESSION_PARAM = "case"
+TRANSCRIPT_HEIGHT = 520  # pixels: the transcript scrolls beside the findings panel instead of pushing it away
 
 
 def cases_screen(services, learner) -> None:
@@ -87,10 +88,11 @@ def discussion(services, learner, view) -> None:
         debrief(services, view)
         return
     chat, panel = st.columns([3, 2], gap="large")
-    with panel, st.container(border=True):
+    with panel, st.container(border=True, height=TRANSCRIPT_HEIGHT):
         findings_panel(view)
     with chat:
-        transcript(view)
+        with st.container(height=TRANSCRIPT_HEIGHT):  # scrolls, and follows the newest turn
+            transcript(view)
         stage = view.stage
         if stage.kind == "enquiry":
             enquiry(services, learner, view)
