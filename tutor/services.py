@@ -147,7 +147,7 @@ def build_services(
         case_files=CaseAdmin(library=case_library, max_upload_bytes=settings.max_upload_bytes),
         cases=CaseService(
             library=case_library, progress=progress, matcher=CaseMatcher(embedder), links=links,
-            chat_model=model if settings.case_model_sorting else None, timeout_s=settings.request_timeout_s, now=now,
+            chat_model=model if settings.case_model_sorting else None, timeout_s=settings.request_timeout_s,
         ),
     )
 

@@ -30,7 +30,6 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, create_model
 
 from tutor.cases.store import CaseEntry, CaseLibrary
-from tutor.clock import Clock
 from tutor.content.cases.model import Case, Finding, Stage
 from tutor.content.references import Reference
 from tutor.domain import Citation
@@ -99,7 +98,6 @@ class CaseService:
         links: CurriculumLinks,
         chat_model: Callable[[], BaseChatModel] | None,
         timeout_s: float,
-        now: Clock,
     ):
         self._library = library
         self._progress = progress
@@ -107,7 +105,6 @@ class CaseService:
         self._links = links
         self._chat_model = chat_model
         self._timeout_s = timeout_s
-        self._now = now
 
     # -- choosing ---------------------------------------------------------------------------
 
