@@ -16,18 +16,23 @@ through :class:`SQLiteFile`, and :func:`store_errors` turns SQLite failures into
   writers instead. Inside the transaction sqlite-utils' own ``atomic()`` nests as
   savepoints, so its table methods stay usable.
 * Migrations (sqlite-utils ``Migrations``) are applied when the file is constructed.
+
+:class:`SQLiteStore` is the base of the stores that own a file (question bank, case
+library, progress store): the file, its migrations, the injected clock, and connections
+whose SQLite failures become the store's own :class:`StoreError` messages.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from tutor.clock import Clock, utc_now
 from tutor.errors import StoreError
 
 BUSY_TIMEOUT_S = 15.0
@@ -122,3 +127,31 @@ class SQLiteFile:
     def applied_migrations(self) -> list[str]:
         with self.read() as db:
             return [m.name for m in self._migrations.applied(db)]
+
+
+class SQLiteStore:
+    """A store that owns one SQLite file; subclasses name their migrations and messages."""
+
+    migrations: Migrations
+    open_failed: str  # what the user sees when the file cannot be opened at all
+    read_failed: str | None = None  # None: StoreError's default message
+    write_failed: str | None = None
+
+    def __init__(self, path: Path, *, now: Clock = utc_now):
+        self._now = now
+        with store_errors(path, self.open_failed):
+            self._file = SQLiteFile(Path(path), self.migrations)
+
+    @property
+    def path(self) -> Path:
+        return self._file.path
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the applied migrations, in the order they ran."""
+        return self._file.applied_migrations()
+
+    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_read(self.read_failed)
+
+    def _write(self, fk_message: str | None = None) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._file.guarded_write(self.write_failed, foreign_key_message=fk_message)

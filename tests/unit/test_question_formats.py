@@ -18,7 +18,8 @@ from tutor.content.questions.aiken import parse_aiken
 from tutor.content.questions.csv_format import EXPORT_COLUMNS, dump_csv, parse_csv
 from tutor.content.questions.formats import FORMATS, export_questions, parse_question_file
 from tutor.content.questions.gift import dump_gift, parse_gift
-from tutor.content.questions.model import Option, Question, Reference
+from tutor.content.questions.model import Option, Question
+from tutor.content.references import Reference
 from tutor.content.questions.moodle_xml import html_to_text, parse_moodle_xml, topic_from_category
 from tutor.content.questions.native import dump_native, parse_native
 from tutor.errors import EmptyDocument, MalformedDocument, UnsupportedFileType

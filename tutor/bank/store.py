@@ -18,18 +18,16 @@ Rules it keeps:
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import sqlite_utils
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from tutor.bank.migrations import MIGRATIONS
-from tutor.clock import Clock, to_iso, utc_now
+from tutor.clock import to_iso
 from tutor.content.questions.model import Question
-from tutor.db import SQLiteFile, store_errors
+from tutor.db import SQLiteStore
 from tutor.errors import StoreError
 
 Status = Literal["draft", "approved", "rejected"]
@@ -84,18 +82,11 @@ class BankFilter:
     status: Status = "approved"
 
 
-class QuestionBank:
-    def __init__(self, path: Path, *, now: Clock = utc_now):
-        self._now = now
-        with store_errors(path, "The question bank could not be opened."):
-            self._file = SQLiteFile(Path(path), MIGRATIONS)
-
-    @property
-    def path(self) -> Path:
-        return self._file.path
-
-    def applied_migrations(self) -> list[str]:
-        return self._file.applied_migrations()
+class QuestionBank(SQLiteStore):
+    migrations = MIGRATIONS
+    open_failed = "The question bank could not be opened."
+    read_failed = _READ_FAILED
+    write_failed = _WRITE_FAILED
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -224,14 +215,6 @@ class QuestionBank:
             rows = db.query("SELECT status, count(*) AS n FROM questions WHERE course_id = ? GROUP BY status", [course_id])
             counts = {row["status"]: row["n"] for row in rows}
         return {status: counts.get(status, 0) for status in ("approved", "draft", "rejected")}
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
-        return self._file.guarded_write(_WRITE_FAILED)
-
-    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
-        return self._file.guarded_read(_READ_FAILED)
 
 
 def _row(db: sqlite_utils.Database, question_id: str) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ Parsed cases are cached by (id, content hash): a version's content never changes
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +25,7 @@ from tutor.cases.migrations import MIGRATIONS
 from tutor.clock import Clock, from_iso, to_iso, utc_now
 from tutor.content.cases.model import Case
 from tutor.content.cases.parse import parse_case
-from tutor.db import SQLiteFile, store_errors
+from tutor.db import SQLiteStore
 
 CaseOrigin = Literal["bundled", "uploaded"]
 CaseStatus = Literal["active", "withdrawn"]
@@ -53,20 +52,16 @@ class CaseEntry:
     updated_by: str | None
 
 
-class CaseLibrary:
+class CaseLibrary(SQLiteStore):
+    migrations = MIGRATIONS
+    open_failed = "The case library could not be opened."
+    read_failed = _READ_FAILED
+    write_failed = _WRITE_FAILED
+
     def __init__(self, path: Path, *, now: Clock = utc_now):
-        self._now = now
-        with store_errors(path, "The case library could not be opened."):
-            self._file = SQLiteFile(Path(path), MIGRATIONS)
+        super().__init__(path, now=now)
         self._parsed: dict[tuple[str, str], Case] = {}
         self._lock = threading.Lock()
-
-    @property
-    def path(self) -> Path:
-        return self._file.path
-
-    def applied_migrations(self) -> list[str]:
-        return self._file.applied_migrations()
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -143,14 +138,6 @@ class CaseLibrary:
         with self._read() as db:
             row = _row(db, case_id)
         return _entry(row) if row else None
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    def _write(self) -> AbstractContextManager[sqlite_utils.Database]:
-        return self._file.guarded_write(_WRITE_FAILED)
-
-    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
-        return self._file.guarded_read(_READ_FAILED)
 
 
 def _row(db: sqlite_utils.Database, case_id: str) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.cases.store import CaseLibrary, SaveResult
+from tutor.cases.store import CaseLibrary, CaseOrigin, SaveResult
 from tutor.content.cases.parse import CASE_SUFFIXES, parse_case
 from tutor.content.loaders.decoding import decode_text
 from tutor.errors import CaseFileInvalid, DocumentError, FileTooLarge, UnsupportedFileType
@@ -47,7 +47,7 @@ class CaseAdmin:
         paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in CASE_SUFFIXES)
         return [self._store(path.name, path.read_bytes(), origin="bundled", by=None) for path in paths]
 
-    def _store(self, name: str, data: bytes, *, origin: str, by: str | None) -> CaseImport:
+    def _store(self, name: str, data: bytes, *, origin: CaseOrigin, by: str | None) -> CaseImport:
         try:
             if not name.lower().endswith(CASE_SUFFIXES):
                 raise UnsupportedFileType(name, "a case file is YAML (.yaml or .yml)")

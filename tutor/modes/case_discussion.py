@@ -38,7 +38,7 @@ from tutor.llm import prompts
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
 from tutor.modes import case_machine as machine
 from tutor.modes.case_machine import Answer, CaseState
-from tutor.modes.case_matching import CaseMatcher, is_negated, words
+from tutor.modes.case_matching import CaseMatcher, contains_words, is_negated, words
 from tutor.modes.case_scoring import Marks, mark
 from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.progress.records import CaseSession, CaseTurn
@@ -111,12 +111,8 @@ class CaseService:
     def catalogue(self) -> list[CaseEntry]:
         return self._library.catalogue()
 
-    def active_session(self, learner_id: int, case_id: str) -> str | None:
-        """The learner's unfinished session of this case, to resume."""
-        sessions = self._progress.case_sessions_for(learner_id, case_id=case_id, status="active")
-        return sessions[-1].session_id if sessions else None
-
     def history(self, learner_id: int) -> list[CaseSession]:
+        """Every session of the learner, oldest first (the chooser finds what to resume in it)."""
         return self._progress.case_sessions_for(learner_id)
 
     def start(self, learner_id: int, case_id: str) -> CaseView:
@@ -129,17 +125,14 @@ class CaseService:
         return CaseView(session, case, state, ())
 
     def abandon(self, session_id: str, learner_id: int) -> None:
-        view = self.view(session_id, learner_id)
+        view = self._current(session_id, learner_id)
         if view.session.status == "active":
             self._progress.update_case_session(session_id, stage=view.stage.id, state=_dump(view.state), status="abandoned")
 
     # -- the discussion ---------------------------------------------------------------------
 
     def view(self, session_id: str, learner_id: int) -> CaseView:
-        session = self._progress.get_case_session(session_id)
-        if session is None or session.learner_id != learner_id:
-            raise CaseError("This case discussion could not be found.", detail=f"{session_id!r} for learner {learner_id}")
-        return self._view(session)
+        return self._view(self._owned(session_id, learner_id))
 
     def ask(self, session_id: str, learner_id: int, request: str) -> Reply:
         """Answer one free-text request for history, examination or investigations."""
@@ -148,7 +141,7 @@ class CaseService:
             raise CaseError("Type what you would like to ask or examine.")
         if len(request) > MAX_REQUEST_CHARS:
             raise CaseError(f"Keep a request under {MAX_REQUEST_CHARS} characters.")
-        view = self.view(session_id, learner_id)
+        view = self._current(session_id, learner_id)
         allowed = machine.requestable(view.case, view.state)
         if not allowed:
             raise CaseError("Requests are answered in the history, examination and investigation stages.")
@@ -171,7 +164,7 @@ class CaseService:
 
     def advance(self, session_id: str, learner_id: int) -> CaseView:
         """Move on to the next stage; after the last one the case is finished and marked."""
-        view = self.view(session_id, learner_id)
+        view = self._current(session_id, learner_id)
         state = machine.advance(view.case, view.state)
         if state.finished:
             marks = mark(view.case, state)
@@ -184,7 +177,7 @@ class CaseService:
 
     def submit_differential(self, session_id: str, learner_id: int, entries: list[str]) -> CaseView:
         """Commit a ranked differential (most likely first); it is matched to the rubric once, here."""
-        view = self.view(session_id, learner_id)
+        view = self._current(session_id, learner_id)
         texts = machine.clean_entries(entries)
         groups = (("differential", view.case.rubric.differential), ("alternatives", view.case.rubric.alternatives))
         answers = tuple(self._match(text, groups) for text in texts)
@@ -195,7 +188,7 @@ class CaseService:
 
     def submit_plan(self, session_id: str, learner_id: int, lines: list[str]) -> CaseView:
         """Commit the management plan; a negated line ("avoid ...") never counts as a dangerous action."""
-        view = self.view(session_id, learner_id)
+        view = self._current(session_id, learner_id)
         texts = machine.clean_entries(lines)
         rubric = view.case.rubric
         answers = []
@@ -236,12 +229,24 @@ class CaseService:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _view(self, session: CaseSession) -> CaseView:
+    def _current(self, session_id: str, learner_id: int) -> CaseView:
+        """The learner's session as a step needs it: no transcript (the step appends, it does not read)."""
+        return self._view(self._owned(session_id, learner_id), transcript=False)
+
+    def _owned(self, session_id: str, learner_id: int) -> CaseSession:
+        session = self._progress.get_case_session(session_id)
+        if session is None or session.learner_id != learner_id:
+            raise CaseError("This case discussion could not be found.", detail=f"{session_id!r} for learner {learner_id}")
+        return session
+
+    def _view(self, session: CaseSession, *, transcript: bool = True) -> CaseView:
+        """The session with its case version; a step skips reading the transcript it does not need."""
         state = CaseState.model_validate(session.state)
         case = self._library.get(session.case_id, state.case_hash)
         if case is None:
             raise CaseError("The case behind this discussion is no longer in the library.", detail=session.case_id)
-        return CaseView(session, case, state, tuple(self._progress.case_turns(session.session_id)))
+        turns = tuple(self._progress.case_turns(session.session_id)) if transcript else ()
+        return CaseView(session, case, state, turns)
 
     def _save(self, view: CaseView, state: CaseState, turns: list[tuple[Any, str, dict[str, Any] | None]],
               completion: CaseCompletion | None = None) -> CaseSession:
@@ -277,7 +282,7 @@ class CaseService:
             return ()
         quoted = words(reading.words)
         asked = words(request)
-        if not quoted or not any(len(w) >= 3 for w in quoted) or not _in_order(quoted, asked):
+        if not quoted or not any(len(w) >= 3 for w in quoted) or not contains_words(asked, quoted):
             log.info("model reading refused: %r is not part of the request", reading.words)
             return ()
         return tuple(dict.fromkeys(reading.keys))
@@ -305,17 +310,12 @@ def _reveal_reply(case: Case, keys: tuple[str, ...], fresh: tuple[Finding, ...])
 
 def _request_schema(keys: tuple[str, ...]) -> type[BaseModel]:
     """A JSON schema whose only possible keys are this case's items (the server turns it into a grammar)."""
-    key_type = Literal.__getitem__(keys) if len(keys) > 1 else Literal[keys[0]]  # type: ignore[valid-type]
+    key_type = Literal.__getitem__(keys)  # type: ignore[valid-type]
     return create_model(
         "CaseRequest",
         keys=(list[key_type], Field(max_length=6)),
         words=(str, Field(max_length=200)),
     )
-
-
-def _in_order(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
-    n = len(part)
-    return any(whole[i:i + n] == part for i in range(len(whole) - n + 1))
 
 
 def _dump(state: CaseState) -> dict[str, Any]:

@@ -144,7 +144,7 @@ class CaseMatcher:
         for index, phrases in enumerate(candidates):
             for phrase in phrases:
                 wanted = words(phrase)
-                if wanted and len(wanted) > best_len and _contains(said, wanted):
+                if wanted and len(wanted) > best_len and contains_words(said, wanted):
                     best_len, best_index = len(wanted), index
         if best_index is not None:
             return ItemMatch(best_index, "words", float(best_len))
@@ -196,7 +196,7 @@ def _finding_phrases(finding: Finding) -> tuple[str, ...]:
     return (*finding.ask, finding.label, finding.key.replace("-", " ").replace("_", " "))
 
 
-def _contains(said: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+def contains_words(said: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     """``wanted`` occurs in ``said`` as consecutive words."""
     n = len(wanted)
     return any(said[i:i + n] == wanted for i in range(len(said) - n + 1))

@@ -98,7 +98,7 @@ def differential_feedback(case: Case, state: CaseState) -> tuple[DiagnosisFeedba
     revealed = state.revealed_keys
     feedback, seen = [], set()
     for rank, answer in enumerate(state.differential or (), start=1):
-        diagnosis = _diagnosis(case, answer)
+        diagnosis = _rubric_item(case, answer)
         if diagnosis is None:
             feedback.append(DiagnosisFeedback(rank, answer.text, "not_in_rubric", explanation=(
                 "Not part of this case's expected differential. If you had a reason, check it against the findings.")))
@@ -127,7 +127,7 @@ def differential_feedback(case: Case, state: CaseState) -> tuple[DiagnosisFeedba
 def plan_feedback(case: Case, state: CaseState) -> tuple[PlanFeedback, ...]:
     feedback, seen = [], set()
     for answer in state.plan or ():
-        action = _action(case, answer)
+        action = _rubric_item(case, answer)
         if action is None:
             feedback.append(PlanFeedback(answer.text, "not_in_rubric", explanation="Not one of the steps this case's rubric expects."))
         elif (answer.group, answer.index) in seen:
@@ -198,13 +198,12 @@ def _listed(answers: tuple[Answer, ...], group: str) -> set[int]:
     return {answer.index for answer in answers if answer.group == group and answer.index is not None}
 
 
-def _diagnosis(case: Case, answer: Answer) -> Diagnosis | None:
-    pool = {"differential": case.rubric.differential, "alternatives": case.rubric.alternatives}.get(answer.group or "")
-    return pool[answer.index] if pool is not None and answer.index is not None and answer.index < len(pool) else None
-
-
-def _action(case: Case, answer: Answer) -> Action | None:
-    pool = {"next_steps": case.rubric.next_steps, "dangerous_actions": case.rubric.dangerous_actions}.get(answer.group or "")
+def _rubric_item(case: Case, answer: Answer) -> Diagnosis | Action | None:
+    """The rubric item a committed answer was matched to (None: it matched nothing)."""
+    rubric = case.rubric
+    pools = {"differential": rubric.differential, "alternatives": rubric.alternatives,
+             "next_steps": rubric.next_steps, "dangerous_actions": rubric.dangerous_actions}
+    pool = pools.get(answer.group or "")
     return pool[answer.index] if pool is not None and answer.index is not None and answer.index < len(pool) else None
 
 

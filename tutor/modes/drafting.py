@@ -20,7 +20,8 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, ValidationError
 
 from tutor.bank.store import QuestionBank
-from tutor.content.questions.model import MAX_EXPLANATION_CHARS, Question, Reference, question_id_for, question_problems
+from tutor.content.questions.model import MAX_EXPLANATION_CHARS, Question, question_id_for, question_problems
+from tutor.content.references import Reference
 from tutor.errors import ModelUnavailableError, QuizError
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry

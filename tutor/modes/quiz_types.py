@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tutor.content.questions.model import Question, Reference
+from tutor.content.questions.model import Question
+from tutor.content.references import Reference
 from tutor.domain import Citation
 from tutor.modes.quiz_selection import Pool
 from tutor.progress.records import QuizBlock

@@ -35,18 +35,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar, get_args
 
 import sqlite_utils
 from pydantic import BaseModel
 
-from tutor.db import SQLiteFile, store_errors
+from tutor.db import SQLiteStore
 from tutor.domain import Citation, Quote
 from tutor.errors import StoreError
-from tutor.clock import Clock, from_iso, to_iso, utc_now
+from tutor.clock import from_iso, to_iso
 from tutor.progress.migrations import MIGRATIONS
 from tutor.progress.records import (
     Attempt,
@@ -94,21 +92,13 @@ _UNKNOWN_BLOCK = "This practice block could not be found. Please start a new one
 _READ_FAILED = "Your progress could not be loaded just now. Please try again."
 
 
-class ProgressStore:
+class ProgressStore(SQLiteStore):
     """The learner progress database. See the module docstring for the rules it keeps."""
 
-    def __init__(self, path: Path, *, now: Clock = utc_now):
-        self._now = now
-        with store_errors(path, "The progress database could not be opened."):
-            self._file = SQLiteFile(Path(path), MIGRATIONS)
-
-    @property
-    def path(self) -> Path:
-        return self._file.path
-
-    def applied_migrations(self) -> list[str]:
-        """Names of the applied migrations, in the order they ran."""
-        return self._file.applied_migrations()
+    migrations = MIGRATIONS
+    open_failed = "The progress database could not be opened."
+    read_failed = _READ_FAILED
+    write_failed = None
 
     # -- learners and courses -------------------------------------------------------------
 
@@ -584,12 +574,6 @@ class ProgressStore:
 
     def _stamp(self) -> str:
         return to_iso(self._now())
-
-    def _write(self, fk_message: str | None = None) -> AbstractContextManager[sqlite_utils.Database]:
-        return self._file.guarded_write(foreign_key_message=fk_message)
-
-    def _read(self) -> AbstractContextManager[sqlite_utils.Database]:
-        return self._file.guarded_read(_READ_FAILED)
 
 
 # -- row <-> record -------------------------------------------------------------------------

@@ -36,8 +36,9 @@ def chooser(services, learner) -> None:
         return
     st.caption("Work through a case as on a ward round: ask for the history, examine, order tests, "
                "then commit to a differential and a plan. Findings come only from the case file.")
-    history = services.cases.history(learner.id)
+    history = services.cases.history(learner.id)  # oldest first: later sessions overwrite earlier ones below
     done = {s.case_id: s for s in history if s.status == "completed"}
+    resumable = {s.case_id: s.session_id for s in history if s.status == "active"}
     modules = sorted({entry.module for entry in entries})
     chosen = st.pills("Module", modules, selection_mode="multi", format_func=lambda m: m.replace("-", " ").title())
     for entry in entries:
@@ -50,7 +51,7 @@ def chooser(services, learner) -> None:
             left.caption(" · ".join(p for p in (entry.module.replace("-", " ").title(), entry.difficulty,
                                                  f"last score {last.final_score:.0%}" if last and last.final_score is not None else "")
                                     if p))
-            active = services.cases.active_session(learner.id, entry.id)
+            active = resumable.get(entry.id)
             if right.button("Resume" if active else "Start", key=f"case-start-{entry.id}", type="primary" if active else "secondary",
                             icon=":material/play_arrow:", width="stretch"):
                 with shown_errors():

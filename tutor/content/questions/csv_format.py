@@ -45,7 +45,8 @@ import re
 from typing import Any
 
 from tutor.content.loaders.decoding import decode_text
-from tutor.content.questions.model import LETTERS, Question, Reference, question_id_for
+from tutor.content.questions.model import LETTERS, Question, question_id_for
+from tutor.content.references import Reference
 from tutor.content.questions.parsed import ParsedBank, label_for
 from tutor.errors import EmptyDocument, MalformedDocument
 
