@@ -110,3 +110,21 @@ class QuizError(TutorError):
     """A quiz request that cannot be met (no questions match, a block that is over or not yours)."""
 
     user_message = "That quiz action is not possible right now."
+
+
+class AccessDenied(TutorError):
+    """The signed-in user may not do this, or the record is not theirs (never says whose it is)."""
+
+    user_message = "You do not have access to this."
+
+
+class SignInFailed(TutorError):
+    """A sign-in was refused: wrong name or password, a locked or deactivated account."""
+
+    user_message = "That username and password do not match an account."
+
+
+class AccountError(TutorError):
+    """An account could not be created or changed (a taken username, a weak password, ...)."""
+
+    user_message = "The account could not be changed."

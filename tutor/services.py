@@ -32,8 +32,12 @@ from tutor.modes.case_admin import CaseAdmin, CaseImport
 from tutor.modes.case_discussion import CaseService
 from tutor.modes.case_matching import CaseMatcher
 from tutor.modes.curriculum_links import CurriculumLinks
+from tutor.modes.accounts import AccountService
+from tutor.modes.dashboards import Dashboards
 from tutor.modes.quiz import QuizService
 from tutor.clock import utc_now
+from tutor.progress.accounts import AccountStore
+from tutor.progress.reports import ProgressReports
 from tutor.progress.store import ProgressStore
 from tutor.settings import Settings
 
@@ -55,6 +59,8 @@ class Services:
     case_library: CaseLibrary
     case_files: CaseAdmin
     cases: CaseService
+    accounts: AccountService
+    dashboards: Dashboards
 
     # The small facade the pages and the CLI call; each is one service method on one event.
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
@@ -148,6 +154,13 @@ def build_services(
         cases=CaseService(
             library=case_library, progress=progress, matcher=CaseMatcher(embedder), links=links,
             chat_model=model if settings.case_model_sorting else None, timeout_s=settings.request_timeout_s,
+        ),
+        accounts=AccountService(
+            store=AccountStore(settings.progress_db, now=now), progress=progress, course_id=settings.course, now=now,
+        ),
+        dashboards=Dashboards(
+            reports=ProgressReports(settings.progress_db, now=now), progress=progress, bank=bank,
+            case_library=case_library, course_id=settings.course, now=now,
         ),
     )
 

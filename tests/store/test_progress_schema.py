@@ -25,6 +25,7 @@ TABLES = {
     "chat_turns",
     "quiz_blocks",
     "block_answers",
+    "question_stats",
 }
 M001_INDEXES = {
     "idx_enrollments_course",
@@ -45,6 +46,8 @@ ALL_MIGRATIONS = [
     "m003_add_chat_turn_evidence",
     "m004_create_quiz_blocks",
     "m005_add_case_marks",
+    "m006_add_accounts",
+    "m007_create_question_stats",
 ]
 
 
@@ -81,6 +84,10 @@ def test_obvious_queries_use_an_index(store, db_path):
         "SELECT * FROM quiz_blocks WHERE learner_id = 1 AND status = 'active'": "idx_quiz_blocks_learner",
         "SELECT * FROM case_scores WHERE learner_id = 1 ORDER BY recorded_at": "idx_case_scores_learner",
         "SELECT * FROM case_sessions WHERE status = 'completed' ORDER BY completed_at DESC": "idx_case_sessions_status_time",
+        "SELECT substr(answered_at, 1, 10), count(DISTINCT learner_id) FROM attempts WHERE course_id = 'c'"
+        " AND answered_at >= 'x' GROUP BY 1": "COVERING INDEX idx_attempts_course_time",
+        "SELECT * FROM question_stats WHERE learner_id = 1 AND +course_id = 'c'": "sqlite_autoindex_question_stats",
+        "SELECT * FROM question_stats WHERE course_id = 'c'": "idx_question_stats_course",
     }
     with sqlite3.connect(db_path) as conn:
         for sql, index in plans.items():
@@ -225,3 +232,35 @@ def test_upgrade_to_case_marks_keeps_sessions_and_accepts_scores_and_overrides(d
     assert [(s.objective, s.earned, s.possible) for s in store.case_objective_scores(1)] == [("objective-a", 2.0, 4.0)]
     with sqlite3.connect(db_path) as conn, pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE case_sessions SET score_override = 1.5")
+
+
+def test_upgrade_to_question_stats_summarises_earlier_attempts_and_keeps_learners_signed_out(db_path):
+    db_path.parent.mkdir(parents=True)
+    db = sqlite_utils.Database(db_path)
+    MIGRATIONS.apply(db, stop_before="m006_add_accounts")
+    db["learners"].insert({"id": 1, "username": "ada", "display_name": "Ada", "role": "student",
+                           "created_at": "2025-01-06T08:00:00.000000+00:00"})
+    db["courses"].insert({"id": "core-medicine", "title": "Core Medicine", "created_at": "2025-01-06T08:00:00.000000+00:00"})
+    for n, (chosen, correct, day) in enumerate([("B", 0, "07"), ("C", 1, "09"), ("A", 0, "08")]):
+        db["attempts"].insert({
+            "attempt_id": f"a-{n}", "learner_id": 1, "course_id": "core-medicine", "question_id": "q-1",
+            "chosen_option": chosen, "correct": correct, "mode": "tutor",
+            "answered_at": f"2025-01-{day}T08:00:00.000000+00:00",
+        })
+    db.close()
+
+    store = ProgressStore(db_path)
+
+    assert store.applied_migrations() == ALL_MIGRATIONS
+    with sqlite3.connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row
+        row = dict(conn.execute("SELECT * FROM question_stats").fetchone())
+        learner = dict(conn.execute("SELECT password_hash, active, failed_logins FROM learners").fetchone())
+    # Oldest answer first (B, wrong on the 7th), latest last (C, right on the 9th); version unknown -> 1.
+    assert row == {
+        "learner_id": 1, "course_id": "core-medicine", "question_id": "q-1", "question_version": 1,
+        "attempts": 3, "correct": 1, "first_chosen": "B", "first_correct": 0,
+        "first_at": "2025-01-07T08:00:00.000000+00:00", "last_chosen": "C", "last_correct": 1,
+        "last_at": "2025-01-09T08:00:00.000000+00:00",
+    }
+    assert learner == {"password_hash": None, "active": 1, "failed_logins": 0}

@@ -178,6 +178,14 @@ class QuestionBank(SQLiteStore):
             rows = db.query(f"SELECT * FROM questions WHERE {' AND '.join(where)} ORDER BY id", params)
             return [_bank_question(row) for row in rows]
 
+    def in_use(self, course_id: str) -> list[BankQuestion]:
+        """Approved questions and those back in review (not rejected): what progress may refer to."""
+        with self._read() as db:
+            rows = db.query(
+                "SELECT * FROM questions WHERE course_id = ? AND status != 'rejected' ORDER BY id", [course_id]
+            )
+            return [_bank_question(row) for row in rows]
+
     def approved(self, course_id: str, ids: list[str]) -> dict[str, Question]:
         """The approved questions among ``ids`` (a withdrawn or rejected one is simply absent)."""
         if not ids:
@@ -190,6 +198,31 @@ class QuestionBank(SQLiteStore):
             )
             questions = [Question.model_validate_json(row["body_json"]) for row in rows]
         return {question.id: question for question in questions}
+
+    def versions(self, ids: list[str]) -> dict[str, int]:
+        """question id -> its current version (attempts record which version was answered)."""
+        if not ids:
+            return {}
+        with self._read() as db:
+            rows = db.query(f"SELECT id, version FROM questions WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+            return {row["id"]: row["version"] for row in rows}
+
+    def return_to_review(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
+        """Take an approved question out of the quiz pool and back into the review queue, with why."""
+        reason = reason.strip()
+        if not reason:
+            raise StoreError("Say why the question goes back to review; the reviewer needs to know.")
+        with self._write() as db:
+            row = _existing(db, question_id)
+            if row["status"] != "approved":
+                raise StoreError(f"Question {question_id} is not in use (it is {row['status']}).")
+            stamp = to_iso(self._now())
+            db.execute(
+                "UPDATE questions SET status = 'draft', review_note = ?, reviewed_by = ?, reviewed_at = ?,"
+                " updated_at = ? WHERE id = ?",
+                [reason, reviewer, stamp, stamp, question_id],
+            )
+        return self.get(question_id)
 
     def stems(self, course_id: str) -> dict[str, str]:
         """id -> stem of every question that is not rejected (for near-duplicate checks)."""

@@ -116,7 +116,7 @@ class QuizService:
             raise QuizError("Answers in an exam block are marked when the block ends.")
         question = self._require(block, position)
         letter = _letter(question, letter)
-        attempt = self._attempt(block, position, question, letter, time_taken_ms)
+        attempt = self._attempt(block, position, question, letter, time_taken_ms, self._bank.versions([question.id]).get(question.id))
         self._progress.grade(block_id, [attempt], review=_review, finish=self._last_open(block, position))
         return self.feedback(position, question, letter)
 
@@ -140,6 +140,7 @@ class QuizService:
         block = self.block(learner_id, block_id)
         if block.status == "active":
             questions = self._bank.approved(self._course, list(block.question_ids))
+            versions = self._bank.versions(list(questions))
             attempts = []
             for position, qid in enumerate(block.question_ids):
                 saved = block.answer_at(position)
@@ -148,7 +149,8 @@ class QuizService:
                 if block.mode == "tutor" and saved is None:
                     continue
                 chosen = saved.chosen_option if saved else None
-                attempts.append(self._attempt(block, position, questions[qid], chosen, saved.time_taken_ms if saved else None))
+                attempts.append(self._attempt(
+                    block, position, questions[qid], chosen, saved.time_taken_ms if saved else None, versions.get(qid)))
             block = self._progress.grade(block_id, attempts, review=_review, finish=True, allow_late=True)
         return self.result(block)
 
@@ -210,12 +212,16 @@ class QuizService:
     def _last_open(self, block: QuizBlock, position: int) -> bool:
         return self._open_positions(block) == [position]
 
-    def _attempt(self, block: QuizBlock, position: int, question: Question, chosen: str | None, time_taken_ms: int | None) -> Attempt:
+    def _attempt(
+        self, block: QuizBlock, position: int, question: Question, chosen: str | None, time_taken_ms: int | None,
+        version: int | None,
+    ) -> Attempt:
         return Attempt(
             attempt_id=f"{block.block_id}:{position}",
             learner_id=block.learner_id,
             course_id=block.course_id,
             question_id=question.id,
+            question_version=version,
             chosen_option=chosen,
             correct=chosen == question.answer,
             time_taken_ms=time_taken_ms,

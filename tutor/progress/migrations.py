@@ -279,3 +279,82 @@ def m005_add_case_marks(db):
             "CREATE INDEX idx_case_sessions_status_time ON case_sessions(status, completed_at)",
         ],
     )
+
+
+@MIGRATIONS()
+def m006_add_accounts(db):
+    """Sign-in for local accounts: an Argon2id hash per learner, deactivation, lock-out.
+
+    A learner without a ``password_hash`` cannot sign in with a password (an account
+    created for single sign-on, or one from before sign-in existed). ``failed_logins``
+    and ``locked_until`` slow down password guessing per account.
+    """
+    _run(
+        db,
+        [
+            "ALTER TABLE learners ADD COLUMN password_hash TEXT",
+            "ALTER TABLE learners ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))",
+            "ALTER TABLE learners ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0)",
+            "ALTER TABLE learners ADD COLUMN locked_until TEXT",
+            "ALTER TABLE learners ADD COLUMN last_login_at TEXT",
+        ],
+    )
+
+
+@MIGRATIONS()
+def m007_create_question_stats(db):
+    """Which version of a question was answered, and a per-learner, per-question summary.
+
+    Dashboards over a large class must not scan every attempt: ``question_stats`` holds,
+    per learner and question version, the number of attempts and correct answers, and
+    the first and the latest answer (item analysis uses the first response of each
+    learner; mastery uses the latest). It is written in the same transaction as the
+    attempt it summarises and can always be rebuilt from ``attempts`` (this migration
+    does so for attempts stored before it; their version is unknown and taken as 1).
+    """
+    _run(
+        db,
+        [
+            "ALTER TABLE attempts ADD COLUMN question_version INTEGER",
+            """
+            CREATE TABLE question_stats (
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                question_id TEXT NOT NULL,
+                question_version INTEGER NOT NULL,
+                attempts INTEGER NOT NULL CHECK (attempts > 0),
+                correct INTEGER NOT NULL CHECK (correct >= 0),
+                first_chosen TEXT,
+                first_correct INTEGER NOT NULL CHECK (first_correct IN (0, 1)),
+                first_at TEXT NOT NULL,
+                last_chosen TEXT,
+                last_correct INTEGER NOT NULL CHECK (last_correct IN (0, 1)),
+                last_at TEXT NOT NULL,
+                PRIMARY KEY (learner_id, question_id, question_version)
+            )
+            """,
+            "CREATE INDEX idx_question_stats_course ON question_stats(course_id, question_id, question_version)",
+            # Usage over time (attempts and active learners per day) reads only this index.
+            "DROP INDEX idx_attempts_course_time",
+            "CREATE INDEX idx_attempts_course_time ON attempts(course_id, answered_at, learner_id)",
+            f"INSERT INTO question_stats {STATS_REBUILD_SELECT}",
+        ],
+    )
+
+
+STATS_REBUILD_SELECT = """
+    SELECT learner_id, course_id, question_id, COALESCE(question_version, 1) AS v,
+           count(*), sum(correct),
+           (SELECT a2.chosen_option FROM attempts a2 WHERE a2.learner_id = a.learner_id AND a2.question_id = a.question_id
+              AND COALESCE(a2.question_version, 1) = COALESCE(a.question_version, 1) ORDER BY a2.answered_at, a2.rowid LIMIT 1),
+           (SELECT a2.correct FROM attempts a2 WHERE a2.learner_id = a.learner_id AND a2.question_id = a.question_id
+              AND COALESCE(a2.question_version, 1) = COALESCE(a.question_version, 1) ORDER BY a2.answered_at, a2.rowid LIMIT 1),
+           min(answered_at),
+           (SELECT a2.chosen_option FROM attempts a2 WHERE a2.learner_id = a.learner_id AND a2.question_id = a.question_id
+              AND COALESCE(a2.question_version, 1) = COALESCE(a.question_version, 1) ORDER BY a2.answered_at DESC, a2.rowid DESC LIMIT 1),
+           (SELECT a2.correct FROM attempts a2 WHERE a2.learner_id = a.learner_id AND a2.question_id = a.question_id
+              AND COALESCE(a2.question_version, 1) = COALESCE(a.question_version, 1) ORDER BY a2.answered_at DESC, a2.rowid DESC LIMIT 1),
+           max(answered_at)
+    FROM attempts a GROUP BY learner_id, course_id, question_id, COALESCE(question_version, 1)
+"""
+"""Rebuilds ``question_stats`` from ``attempts`` (the migration, and the synthetic-data generator)."""

@@ -49,6 +49,8 @@ class Learner(_Record):
     display_name: str
     role: LearnerRole
     created_at: AwareDatetime
+    active: bool = True
+    last_login_at: AwareDatetime | None = None
 
 
 class Course(_Record):
@@ -71,6 +73,7 @@ class Attempt(_Record):
     learner_id: int
     course_id: str = Field(min_length=1)
     question_id: str = Field(min_length=1)
+    question_version: int | None = Field(default=None, ge=1, description="The bank's version of the question answered")
     chosen_option: str | None = Field(default=None, description="None when the question was left unanswered")
     correct: bool
     time_taken_ms: int | None = Field(default=None, ge=0)

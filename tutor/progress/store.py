@@ -617,26 +617,50 @@ def _latest_oldest_first(
 
 
 def _insert_attempt(db: sqlite_utils.Database, attempt: Attempt, stamp: str) -> bool:
-    """Insert unless the id is already stored; True when a row was written."""
+    """Insert unless the id is already stored, and fold it into ``question_stats``; True when written."""
+    answered_at = to_iso(attempt.answered_at) if attempt.answered_at else stamp
     cursor = db.execute(
-        "INSERT INTO attempts (attempt_id, learner_id, course_id, question_id, chosen_option, correct,"
-        " time_taken_ms, mode, block_id, prompt_version, answered_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING",
+        "INSERT INTO attempts (attempt_id, learner_id, course_id, question_id, question_version, chosen_option,"
+        " correct, time_taken_ms, mode, block_id, prompt_version, answered_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING",
         [
             attempt.attempt_id,
             attempt.learner_id,
             attempt.course_id,
             attempt.question_id,
+            attempt.question_version,
             attempt.chosen_option,
             int(attempt.correct),
             attempt.time_taken_ms,
             attempt.mode,
             attempt.block_id,
             attempt.prompt_version,
-            to_iso(attempt.answered_at) if attempt.answered_at else stamp,
+            answered_at,
         ],
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    # First and latest answers follow answered_at, so an attempt that arrives late (a retry
+    # of an older answer) only replaces the "first" answer when it really came first.
+    db.execute(
+        "INSERT INTO question_stats (learner_id, course_id, question_id, question_version, attempts, correct,"
+        " first_chosen, first_correct, first_at, last_chosen, last_correct, last_at)"
+        " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(learner_id, question_id, question_version) DO UPDATE SET"
+        " attempts = attempts + 1, correct = correct + excluded.correct,"
+        " first_chosen = CASE WHEN excluded.first_at < first_at THEN excluded.first_chosen ELSE first_chosen END,"
+        " first_correct = CASE WHEN excluded.first_at < first_at THEN excluded.first_correct ELSE first_correct END,"
+        " first_at = min(first_at, excluded.first_at),"
+        " last_chosen = CASE WHEN excluded.last_at >= last_at THEN excluded.last_chosen ELSE last_chosen END,"
+        " last_correct = CASE WHEN excluded.last_at >= last_at THEN excluded.last_correct ELSE last_correct END,"
+        " last_at = max(last_at, excluded.last_at)",
+        [
+            attempt.learner_id, attempt.course_id, attempt.question_id, attempt.question_version or 1,
+            int(attempt.correct), attempt.chosen_option, int(attempt.correct), answered_at,
+            attempt.chosen_option, int(attempt.correct), answered_at,
+        ],
+    )
+    return True
 
 
 def _write_review(db: sqlite_utils.Database, new: ReviewCard, log: dict[str, Any], stamp: str) -> None:

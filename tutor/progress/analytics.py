@@ -1,0 +1,394 @@
+"""Dashboard arithmetic: mastery with its evidence, accuracy over time, item analysis, risk.
+
+Pure functions over plain values (no database, no clock: ``today`` and ``now`` are
+arguments), so every number on a dashboard can be checked by hand in a unit test.
+:mod:`tutor.progress.reports` fetches the inputs with a few aggregate queries;
+:mod:`tutor.modes.dashboards` adds the curriculum (question tags, case objectives) and
+the access checks.
+
+Definitions, as the dashboards explain them to their readers:
+
+* **Mastery** of a topic, system or objective = points earned / points possible over
+  its evidence: each question the learner has answered counts one point, earned when
+  their *latest* answer to it was right; each completed case counts the rubric points
+  tied to the objective in the learner's *latest* completed session of that case.
+* **Item analysis** (classical test theory) uses each learner's *first* response to
+  the question's current version: difficulty p = share correct; discrimination as the
+  point-biserial correlation between the item and the learner's score on the *other*
+  items (corrected item-total), and the upper-lower index D = p(top 27%) - p(bottom
+  27%) of responders ranked by that same rest score. An item is flagged for review
+  when it discriminates negatively or barely, is answered right by almost nobody or
+  almost everybody, or when strong students prefer a distractor to the key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+Dimension = Literal["topic", "system", "objective"]
+
+# Item-analysis thresholds (common classical-test-theory rules of thumb).
+MIN_RESPONSES = 20
+GROUP_SHARE = 0.27
+TOO_EASY = 0.95
+TOO_HARD = 0.25
+WEAK_DISCRIMINATION = 0.15
+RARE_DISTRACTOR = 0.05
+
+
+# -- inputs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionTags:
+    topic: str | None
+    system: str | None
+    objective: str | None
+    label: str  # a short excerpt of the stem, to name the evidence
+
+
+@dataclass(frozen=True)
+class QuestionStat:
+    """One learner's record on one question version (a row of ``question_stats``)."""
+
+    learner_id: int
+    question_id: str
+    version: int
+    attempts: int
+    correct: int
+    first_chosen: str | None
+    first_correct: bool
+    last_correct: bool
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseObjectiveResult:
+    """What one completed case session earned toward one objective (objective as text)."""
+
+    learner_id: int
+    session_id: str
+    case_id: str
+    case_title: str
+    objective: str
+    earned: float
+    possible: float
+    at: datetime
+
+
+# -- mastery --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: Literal["question", "case"]
+    ref: str  # question id, or case session id
+    label: str
+    earned: float
+    possible: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Mastery:
+    name: str
+    earned: float
+    possible: float
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def share(self) -> float:
+        return self.earned / self.possible if self.possible else 0.0
+
+    @property
+    def questions(self) -> int:
+        return sum(e.kind == "question" for e in self.evidence)
+
+    @property
+    def cases(self) -> int:
+        return sum(e.kind == "case" for e in self.evidence)
+
+
+def mastery(
+    stats: Iterable[QuestionStat],
+    tags: Mapping[str, QuestionTags],
+    cases: Iterable[CaseObjectiveResult],
+    dimension: Dimension,
+) -> list[Mastery]:
+    """One learner's mastery per topic / system / objective, weakest first (then least evidence).
+
+    Questions without a tag for ``dimension``, or no longer in the bank (``tags`` lacks
+    them), are left out. Cases count only toward objectives.
+    """
+    groups: dict[str, list[Evidence]] = defaultdict(list)
+    for stat in latest_per_question(stats).values():
+        tag = tags.get(stat.question_id)
+        name = getattr(tag, dimension) if tag else None
+        if name:
+            groups[name].append(Evidence("question", stat.question_id, tag.label, float(stat.last_correct), 1.0, stat.last_at))
+    if dimension == "objective":
+        for result in latest_per_case(cases):
+            groups[result.objective].append(
+                Evidence("case", result.session_id, result.case_title, result.earned, result.possible, result.at)
+            )
+    found = [
+        Mastery(name, sum(e.earned for e in evidence), sum(e.possible for e in evidence),
+                tuple(sorted(evidence, key=lambda e: e.at, reverse=True)))
+        for name, evidence in groups.items()
+    ]
+    return sorted(found, key=lambda m: (m.share, -m.possible, m.name))
+
+
+def latest_per_question(stats: Iterable[QuestionStat]) -> dict[str, QuestionStat]:
+    """A learner's latest answer per question, whichever version it was."""
+    latest: dict[str, QuestionStat] = {}
+    for stat in stats:
+        if stat.question_id not in latest or stat.last_at > latest[stat.question_id].last_at:
+            latest[stat.question_id] = stat
+    return latest
+
+
+def latest_per_case(results: Iterable[CaseObjectiveResult]) -> list[CaseObjectiveResult]:
+    """Per case, only the objective scores of the learner's latest completed session."""
+    newest: dict[str, tuple[datetime, str]] = {}
+    rows = list(results)
+    for r in rows:
+        if r.case_id not in newest or (r.at, r.session_id) > newest[r.case_id]:
+            newest[r.case_id] = (r.at, r.session_id)
+    return [r for r in rows if newest[r.case_id][1] == r.session_id]
+
+
+# -- accuracy over time ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    answered: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+def by_week(days: Iterable[tuple[date, int, int]], today: date, weeks: int = 12) -> list[Period]:
+    """(day, answered, correct) rows folded into the last ``weeks`` Monday-based weeks, oldest first."""
+    this_monday = today - timedelta(days=today.weekday())
+    starts = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    totals = {start: [0, 0] for start in starts}
+    for day, answered, correct in days:
+        monday = day - timedelta(days=day.weekday())
+        if monday in totals:
+            totals[monday][0] += answered
+            totals[monday][1] += correct
+    return [Period(start, *totals[start]) for start in starts]
+
+
+# -- item analysis --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    question_id: str
+    version: int
+    answer: str
+    letters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    question_id: str
+    version: int
+    responses: int
+    difficulty: float  # share correct (p)
+    point_biserial: float | None  # corrected item-total correlation; None without variance
+    upper_lower: float | None  # D index; None with too few responders for two groups
+    option_rates: dict[str, float]  # letter -> share of responders who chose it
+    blank_rate: float
+    upper_rates: dict[str, float] = field(default_factory=dict)  # choices of the top group
+    flags: tuple[str, ...] = ()
+
+    @property
+    def dubious(self) -> bool:
+        return bool(self.flags)
+
+
+def item_analysis(
+    stats: Iterable[QuestionStat],
+    keys: Mapping[str, ItemKey],
+    *,
+    min_responses: int = MIN_RESPONSES,
+) -> list[ItemStats]:
+    """Classical item statistics for every keyed question with at least ``min_responses``.
+
+    Only first responses to each question's current version count; responses to other
+    questions still count toward the learners' scores.
+    """
+    first: dict[str, dict[int, tuple[str | None, bool]]] = defaultdict(dict)
+    for stat in stats:
+        key = keys.get(stat.question_id)
+        if key is not None and stat.version == key.version:
+            first[stat.question_id][stat.learner_id] = (stat.first_chosen, stat.first_correct)
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # learner -> [correct, answered]
+    for responses in first.values():
+        for learner, (_, correct) in responses.items():
+            totals[learner][0] += correct
+            totals[learner][1] += 1
+    results = []
+    for qid in sorted(first):
+        responses = first[qid]
+        if len(responses) >= min_responses:
+            results.append(_item(keys[qid], responses, totals))
+    return results
+
+
+def _item(key: ItemKey, responses: dict[int, tuple[str | None, bool]], totals: dict[int, list[int]]) -> ItemStats:
+    n = len(responses)
+    learners = list(responses)
+    item = [1.0 if responses[l][1] else 0.0 for l in learners]
+    rest = [_rest_share(totals[l], responses[l][1]) for l in learners]
+    p = sum(item) / n
+    counts = defaultdict(int)
+    for chosen, _ in responses.values():
+        counts[chosen] += 1
+    rates = {letter: counts.get(letter, 0) / n for letter in key.letters}
+    ranked = sorted(range(n), key=lambda i: rest[i])
+    size = int(math.floor(n * GROUP_SHARE))
+    upper_lower, upper_rates = None, {}
+    if size >= 5:
+        lower, upper = ranked[:size], ranked[-size:]
+        upper_lower = sum(item[i] for i in upper) / size - sum(item[i] for i in lower) / size
+        upper_counts = defaultdict(int)
+        for i in upper:
+            upper_counts[responses[learners[i]][0]] += 1
+        upper_rates = {letter: upper_counts.get(letter, 0) / size for letter in key.letters}
+    r = _correlation(item, rest)
+    stats = ItemStats(
+        question_id=key.question_id, version=key.version, responses=n, difficulty=p, point_biserial=r,
+        upper_lower=upper_lower, option_rates=rates, blank_rate=counts.get(None, 0) / n, upper_rates=upper_rates,
+    )
+    return ItemStats(**{**stats.__dict__, "flags": _flags(stats, key)})
+
+
+def _rest_share(total: list[int], this_correct: bool) -> float:
+    correct, answered = total[0] - int(this_correct), total[1] - 1
+    return correct / answered if answered else 0.5
+
+
+def _correlation(x: list[float], y: list[float]) -> float | None:
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    if sxx == 0 or syy == 0:
+        return None
+    return sxy / math.sqrt(sxx * syy)
+
+
+def _flags(s: ItemStats, key: ItemKey) -> tuple[str, ...]:
+    flags = []
+    discrimination = s.point_biserial if s.point_biserial is not None else s.upper_lower
+    if discrimination is not None and discrimination < 0:
+        flags.append("Negative discrimination: stronger students do worse on it. Check the key and the wording.")
+    elif discrimination is not None and discrimination < WEAK_DISCRIMINATION:
+        flags.append(f"Barely discriminates (r = {discrimination:.2f}): it does not separate stronger from weaker students.")
+    if s.difficulty < TOO_HARD:
+        flags.append(f"Very hard: only {s.difficulty:.0%} answer it right. Check the key, or whether it is taught.")
+    elif s.difficulty > TOO_EASY:
+        flags.append(f"Very easy: {s.difficulty:.0%} answer it right; it tells little.")
+    if s.upper_rates:
+        key_rate = s.upper_rates.get(key.answer, 0.0)
+        for letter, rate in s.upper_rates.items():
+            if letter != key.answer and rate > key_rate:
+                flags.append(f"Strong students choose {letter} ({rate:.0%}) more than the key {key.answer} ({key_rate:.0%}).")
+    return tuple(flags)
+
+
+# -- the class ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentActivity:
+    learner_id: int
+    username: str
+    display_name: str
+    questions: int  # distinct questions answered
+    latest_correct: int  # of those, latest answer right
+    last_active: datetime | None
+    overdue_reviews: int
+    cases_completed: int
+    case_mean: float | None
+
+    @property
+    def share(self) -> float | None:
+        return self.latest_correct / self.questions if self.questions else None
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    student: StudentActivity
+    reasons: tuple[str, ...]
+
+
+def students_at_risk(
+    students: Iterable[StudentActivity],
+    now: datetime,
+    *,
+    low_share: float = 0.5,
+    min_questions: int = 10,
+    inactive_days: int = 14,
+    overdue: int = 20,
+    low_case: float = 0.5,
+) -> list[AtRisk]:
+    """Students with a reason for concern, most reasons first, then weakest."""
+    found = []
+    for s in students:
+        reasons = []
+        if s.share is not None and s.questions >= min_questions and s.share < low_share:
+            reasons.append(f"{s.share:.0%} right on latest answers ({s.questions} questions)")
+        if s.last_active is None:
+            reasons.append("no activity yet")
+        elif now - s.last_active > timedelta(days=inactive_days):
+            reasons.append(f"inactive for {(now - s.last_active).days} days")
+        if s.overdue_reviews >= overdue:
+            reasons.append(f"{s.overdue_reviews} reviews overdue")
+        if s.case_mean is not None and s.case_mean < low_case:
+            reasons.append(f"case average {s.case_mean:.0%}")
+        if reasons:
+            found.append(AtRisk(s, tuple(reasons)))
+    return sorted(found, key=lambda r: (-len(r.reasons), r.student.share if r.student.share is not None else -1))
+
+
+@dataclass(frozen=True)
+class Cell:
+    learner_id: int
+    name: str
+    share: float
+    possible: float
+
+
+def class_mastery(
+    stats: Iterable[QuestionStat],
+    tags: Mapping[str, QuestionTags],
+    cases: Iterable[CaseObjectiveResult],
+    dimension: Dimension,
+) -> list[Cell]:
+    """Every learner's mastery per topic / system / objective (the heatmap's cells)."""
+    by_learner: dict[int, list[QuestionStat]] = defaultdict(list)
+    for stat in stats:
+        by_learner[stat.learner_id].append(stat)
+    cases_by_learner: dict[int, list[CaseObjectiveResult]] = defaultdict(list)
+    for result in cases:
+        cases_by_learner[result.learner_id].append(result)
+    cells = []
+    for learner in sorted(set(by_learner) | set(cases_by_learner)):
+        for m in mastery(by_learner.get(learner, ()), tags, cases_by_learner.get(learner, ()), dimension):
+            cells.append(Cell(learner, m.name, m.share, m.possible))
+    return cells
