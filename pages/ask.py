@@ -7,7 +7,8 @@ from tutor.domain import Answer
 from tutor.ui.answer_view import reply_view
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
-from tutor.ui.identity import conversation_id, current_learner, new_conversation
+from tutor.ui.auth import signed_in
+from tutor.ui.conversation import conversation_id, new_conversation
 
 LADDER = "ask.ladder"  # the active Socratic thread of this browser session
 STEP = "ask.step"  # a hint-ladder button pressed on the previous run
@@ -18,7 +19,7 @@ def queue_step(step: str) -> None:
 
 st.title("Ask the tutor")
 services = get_services()
-learner = current_learner(services)
+learner = signed_in()
 conversation = conversation_id()
 
 left, right = st.columns([3, 1])
@@ -34,7 +35,7 @@ if right.button("New conversation", icon=":material/add_comment:"):
 st.caption("Answers come only from your course material, with the passages they rest on. "
            "An educational tool, not clinical advice.")
 
-for turn in services.tutor.history(learner.id, conversation):
+for turn in services.tutor.history(learner.learner_id, conversation):
     with st.chat_message("user"):
         st.markdown(turn.question)
     with st.chat_message("assistant"):
@@ -58,7 +59,7 @@ if message or step:
             with st.spinner("Starting the language model (first question only, a few seconds)…"):
                 services.tutor.warm_up()
         live = st.empty()
-        for event in services.tutor.stream(question, learner_id=learner.id, conversation_id=conversation,
+        for event in services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
                                            mode=mode, ladder=ladder):
             if isinstance(event, Answer):
                 live.empty()

@@ -5,9 +5,9 @@ import streamlit as st
 from tutor.ui.case_screens import cases_screen
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
-from tutor.ui.identity import current_learner
+from tutor.ui.auth import signed_in
 
 st.title("Clinical cases")
 with shown_errors():
     services = get_services()
-    cases_screen(services, current_learner(services))
+    cases_screen(services, signed_in())

@@ -4,7 +4,7 @@ import streamlit as st
 
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
-from tutor.ui.identity import current_learner
+from tutor.ui.auth import signed_in
 
 st.title("tutor")
 st.write(
@@ -24,7 +24,7 @@ with shown_errors():
     else:
         st.info("The library is empty. An instructor can add material on the **Library** page.")
     services = get_services()
-    due = services.quiz.due_count(current_learner(services).id)
+    due = services.quiz.due_count(signed_in().learner_id)
     st.page_link("pages/quiz.py", icon=":material/quiz:",
                  label=f"Practise exam questions ({due} review{'s' if due != 1 else ''} due)" if due else "Practise exam questions")
     cases = len(services.cases.catalogue())

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from tutor.ui.auth import signed_in
 from tutor.ui.case_library_view import case_library_tab
 from tutor.ui.components import documents_table, ingest_summary
 from tutor.ui.deps import get_services
@@ -9,6 +10,7 @@ from tutor.ui.errors import shown_errors
 
 st.title("Curriculum library")
 services = get_services()
+actor = signed_in()
 limit = services.settings.max_upload_mb
 material, cases = st.tabs(["Course material", "Clinical cases"])
 
@@ -29,6 +31,7 @@ with material:
             with shown_errors():
                 bar = st.progress(0.0, text="Starting…")
                 report = services.ingest_uploads(
+                    actor,
                     [(f.name, f.getvalue()) for f in files],
                     lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
                 )
@@ -51,16 +54,16 @@ with material:
                         st.warning("Tick the confirmation box to remove the document.")
                     else:
                         with shown_errors():
-                            removed = services.delete_document(by_label[choice].doc_id)
+                            removed = services.delete_document(actor, by_label[choice].doc_id)
                             st.success(f"Removed {by_label[choice].source} ({removed} passages).")
                             st.rerun()
             st.caption("Re-indexing rebuilds the search index from the library database, e.g. after changing the embedding model.")
             if st.button("Rebuild search index", icon=":material/refresh:"):
                 with shown_errors():
                     bar = st.progress(0.0, text="Re-indexing…")
-                    count = services.reindex(lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                    count = services.reindex(actor, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
                     bar.empty()
                     st.success(f"Re-indexed {count} passages.")
 
 with cases:
-    case_library_tab(services)
+    case_library_tab(services, actor)

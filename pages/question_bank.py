@@ -4,16 +4,16 @@ import streamlit as st
 from pydantic import ValidationError
 
 from tutor.content.questions.model import Question, question_problems
+from tutor.ui.auth import signed_in
 from tutor.ui.bank_view import bank_table, edit_form, import_summary, review_card
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
 
-REVIEWER = "instructor"  # until sign-in: whoever uses the instructor pages
-
 st.title("Question bank")
 services = get_services()
 admin = services.questions
-counts = admin.counts()
+actor = signed_in()
+counts = admin.counts(actor)
 left, middle, right = st.columns(3)
 left.metric("Approved (students see these)", counts["approved"])
 middle.metric("Waiting for review", counts["draft"])
@@ -22,7 +22,7 @@ right.metric("Rejected", counts["rejected"])
 review, upload, generate, browse = st.tabs([f"Review queue ({counts['draft']})", "Import", "Generate drafts", "Browse and export"])
 
 with review:
-    queue = admin.queue()
+    queue = admin.queue(actor)
     if not queue:
         st.info("Nothing to review. Generated drafts and imported questions that lack explanations appear here.")
     for item in queue:
@@ -36,12 +36,12 @@ with review:
                     except ValidationError as exc:
                         st.error("Fix these before approving: " + "; ".join(question_problems(exc)))
                     else:
-                        admin.approve(item.id, reviewer=REVIEWER, edited=edited)
+                        admin.approve(actor, item.id, edited=edited)
                         st.toast(f"Approved {item.id}: students can now get it.", icon=":material/check:")
                         st.rerun()
             elif action == "reject":
                 with shown_errors():
-                    admin.reject(item.id, reviewer=REVIEWER, reason=reason)
+                    admin.reject(actor, item.id, reason=reason)
                     st.toast(f"Rejected {item.id}.")
                     st.rerun()
 
@@ -58,7 +58,7 @@ with upload:
             st.warning("Choose one or more files first.")
         for file in files or []:
             with shown_errors():
-                import_summary(admin.import_file(file.name, file.getvalue()))
+                import_summary(admin.import_file(actor, file.name, file.getvalue()))
     st.caption("Complete questions (an explanation for every option) go straight to students; others wait for review. "
                "Bad questions are listed with the reason; the rest of the file still imports.")
 
@@ -77,7 +77,7 @@ with generate:
             with shown_errors():
                 bar = st.progress(0.0, text="Starting the language model…")
                 try:
-                    report = admin.draft(source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+                    report = admin.draft(actor, source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
                 finally:
                     bar.empty()
                 st.success(f"{len(report.kept)} draft(s) added to the review queue.")
@@ -86,7 +86,7 @@ with generate:
 
 with browse:
     status = st.segmented_control("Status", ["approved", "draft", "rejected"], default="approved")
-    items = admin.browse(status or "approved")
+    items = admin.browse(actor, status or "approved")
     if not items:
         st.info("No questions with this status.")
     else:
@@ -96,6 +96,6 @@ with browse:
     for col, (fmt, label, mime) in zip(cols, (("yaml", "Native YAML", "application/yaml"),
                                                ("gift", "Moodle GIFT", "text/plain"),
                                                ("csv", "CSV (Anki)", "text/csv"))):
-        text, extension = admin.export(fmt, status or "approved")
+        text, extension = admin.export(actor, fmt, status or "approved")
         col.download_button(label, text, file_name=f"questions-{status or 'approved'}.{extension}", mime=mime,
                             icon=":material/download:")

@@ -32,6 +32,7 @@ from tutor.modes.case_admin import CaseAdmin, CaseImport
 from tutor.modes.case_discussion import CaseService
 from tutor.modes.case_matching import CaseMatcher
 from tutor.modes.curriculum_links import CurriculumLinks
+from tutor.modes.access import Actor
 from tutor.modes.accounts import AccountService
 from tutor.modes.dashboards import Dashboards
 from tutor.modes.quiz import QuizService
@@ -72,20 +73,23 @@ class Services:
     def library_is_empty(self) -> bool:
         return self.registry.count_chunks() == 0
 
-    # Library changes may move or replace passages: citations are resolved again after each.
-    def ingest_uploads(self, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
+    # Library changes (staff only) may move or replace passages: citations are resolved again after each.
+    def ingest_uploads(self, actor: Actor, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
+        actor.require_staff()
         try:
             return self.ingestor.ingest_uploads(files, progress)
         finally:
             self.links.invalidate()
 
-    def delete_document(self, doc_id: str) -> int:
+    def delete_document(self, actor: Actor, doc_id: str) -> int:
+        actor.require_staff()
         try:
             return self.ingestor.delete(doc_id)
         finally:
             self.links.invalidate()
 
-    def reindex(self, progress: Progress | None = None) -> int:
+    def reindex(self, actor: Actor, progress: Progress | None = None) -> int:
+        actor.require_staff()
         return self.ingestor.reindex(progress)  # same passages, same ids: citations stay valid
 
     def ingest_bundled_content(self, progress: Progress | None = None) -> IngestReport:

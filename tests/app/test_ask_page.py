@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.accounts import open_signed_in, sign_in
 from tutor.settings import PROJECT_ROOT
 
 QUESTION = "What is the emergency treatment for a dangerously high potassium?"
@@ -26,8 +27,7 @@ def ask_page(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
         monkeypatch.setenv("TUTOR_LLM_PROVIDER", "scripted")
         monkeypatch.setenv("TUTOR_LLM_SCRIPT", str(script))
-        at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
-        at.run()
+        at = open_signed_in(tmp_path / "data", "ada", "student")
         at.switch_page("pages/ask.py").run()
         assert not at.exception, at.exception
         return at
@@ -55,6 +55,7 @@ def test_history_survives_a_reload_of_the_same_conversation(ask_page):
     reloaded = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
     reloaded.query_params["c"] = conversation
     reloaded.run()
+    sign_in(reloaded, "ada")  # a reload is a new browser session: local sign-in is asked again
     reloaded.switch_page("pages/ask.py").run()
     assert [m.name for m in reloaded.chat_message] == ["user", "assistant"]
     assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(reloaded)

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.case_files import MINI_CASE_YAML, POSSIBLE_POINTS
+from tests.accounts import open_signed_in, sign_in
 from tutor.settings import PROJECT_ROOT
 
 
@@ -21,10 +22,7 @@ def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TUTOR_CASES_DIR", str(cases))
     monkeypatch.setenv("TUTOR_QUESTIONS_DIR", str(tmp_path / "no-questions"))
     monkeypatch.setenv("TUTOR_CASE_MODEL_REQUESTS", "false")
-    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_signed_in(tmp_path / "data")
 
 
 def click(at: AppTest, label: str) -> None:
@@ -86,6 +84,7 @@ def test_a_reload_resumes_the_case_where_it_was(app: AppTest):
     reloaded = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
     reloaded.query_params["case"] = session
     reloaded.run()
+    sign_in(reloaded, "dr-lee")
     reloaded.switch_page("pages/cases.py").run()
     assert "Ramipril 10 mg daily" in texts(reloaded)
     assert [m.name for m in reloaded.chat_message][:3] == ["assistant", "user", "assistant"]

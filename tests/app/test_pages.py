@@ -12,17 +12,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import make_pdf
-from tutor.settings import PROJECT_ROOT
+from tests.accounts import open_signed_in
 
 
 @pytest.fixture
 def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
-    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_signed_in(tmp_path / "data")
 
 
 def _plain(markdown: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.question_files import MINI_BANK_YAML
+from tests.accounts import open_signed_in, sign_in
 from tutor.settings import PROJECT_ROOT
 
 GIFT = b"""// An instructor's Moodle export
@@ -28,10 +29,7 @@ def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
     monkeypatch.setenv("TUTOR_QUESTIONS_DIR", str(bank))
-    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_signed_in(tmp_path / "data")
 
 
 def button(at: AppTest, label: str):
@@ -89,6 +87,7 @@ def test_timed_exam_block_survives_a_reload_and_marks_at_the_end(app: AppTest, t
 
     reloaded = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)  # a new browser session
     reloaded.run()
+    sign_in(reloaded, "dr-lee")
     reloaded.switch_page("pages/quiz.py").run()
     assert "1 of 3 answered" in reloaded.get("progress")[0].proto.text
     button(reloaded, "Finish and see results").click().run()

@@ -2,9 +2,13 @@
 
 from tutor.cli.app import main
 from tutor.cli.cases import cases
+from tutor.cli.export import export
 from tutor.cli.questions import questions
+from tutor.cli.users import users
 
 main.add_command(questions)
 main.add_command(cases)
+main.add_command(users)
+main.add_command(export)
 
 __all__ = ["main"]

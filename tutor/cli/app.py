@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tutor.cli.common import EXIT_PARTIAL, TutorGroup, build, cli_learner, emit_json, progress_bar
+from tutor.cli.common import EXIT_PARTIAL, OPERATOR, TutorGroup, build, cli_learner, emit_json, progress_bar
 from tutor.settings import load_settings
 
 @click.group(cls=TutorGroup)
@@ -191,7 +191,7 @@ def eval_pubmedqa(pqal_json: Path, limit: int, remove_gold: int, as_json: bool) 
         learner = cli_learner(services)
         asked, held_out = questions[:limit], questions[limit : limit + remove_gold]
         for item in held_out:  # their own abstracts go: the tutor must now say it is not covered
-            services.delete_document(next(d.doc_id for d in services.documents() if d.source == item.expected_source))
+            services.delete_document(OPERATOR, next(d.doc_id for d in services.documents() if d.source == item.expected_source))
         held_out = [item.model_copy(update={"expected_source": None}) for item in held_out]
         with progress_bar("Asking", enabled=True) as progress:
             report = evaluate_tutor(

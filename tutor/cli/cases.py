@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tutor.cli.common import EXIT_PARTIAL, build, emit_json
+from tutor.cli.common import EXIT_PARTIAL, OPERATOR, build, emit_json
 from tutor.modes.case_admin import validate_case_file
 
 
@@ -71,8 +71,7 @@ def list_command(as_json: bool) -> None:
 @click.argument("session_id")
 @click.option("--score", "percent", type=click.FloatRange(0, 100), required=True, help="The new score in percent.")
 @click.option("--reason", required=True, help="Why the rubric score is being replaced (shown to the student).")
-@click.option("--by", default="instructor", show_default=True)
-def override(session_id: str, percent: float, reason: str, by: str) -> None:
-    """Replace the rubric score of a completed case session."""
-    session = build().cases.override(session_id, percent=percent, reason=reason, by=by)
+def override(session_id: str, percent: float, reason: str) -> None:
+    """Replace the rubric score of a completed case session (recorded as the operator's)."""
+    session = build().cases.override(OPERATOR, session_id, percent=percent, reason=reason)
     click.echo(f"{session_id}: rubric {session.score:.0%}, now {session.score_override:.0%} ({reason})")

@@ -16,9 +16,13 @@ from typing import Any
 import click
 
 from tutor.errors import TutorError
+from tutor.modes.access import Actor
 from tutor.settings import load_settings
 
 EXIT_PARTIAL = 1
+
+OPERATOR = Actor.operator()
+"""Whoever runs ``tutor`` holds the data files, so the commands act as an administrator."""
 
 
 class TutorGroup(click.Group):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tutor.cli.common import EXIT_PARTIAL, build, emit_json, progress_bar
+from tutor.cli.common import EXIT_PARTIAL, OPERATOR, build, emit_json, progress_bar
 
 
 @click.group()
@@ -26,7 +26,7 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
     Exits 1 when any question or file could not be imported.
     """
     services = build()
-    reports = [services.questions.import_file(path.name, path.read_bytes()) for path in files]
+    reports = [services.questions.import_file(OPERATOR, path.name, path.read_bytes()) for path in files]
     if as_json:
         emit_json([_import_json(report) for report in reports])
     else:
@@ -43,7 +43,7 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
               help="Write to this file instead of standard output.")
 def export_command(fmt: str, status: str, output: Path | None) -> None:
     """Export the bank (CSV is Anki-importable: front, back, tags)."""
-    text, _extension = build().questions.export(fmt, status)  # type: ignore[arg-type]
+    text, _extension = build().questions.export(OPERATOR, fmt, status)  # type: ignore[arg-type]
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -66,7 +66,7 @@ def generate(source: str, n: int, as_json: bool) -> None:
     if not as_json:
         click.echo("Starting the language model and drafting (this takes a while on a CPU)…", err=True)
     with progress_bar("Drafting", enabled=True) as progress:
-        report = services.questions.draft(source, n, progress)
+        report = services.questions.draft(OPERATOR, source, n, progress)
     if as_json:
         emit_json({
             "source": report.source,

@@ -132,6 +132,11 @@ class AccountService:
         actor.require_staff()
         return self._store.accounts(roles=None if actor.role == "admin" else ("student",))
 
+    def names(self, actor: Actor) -> dict[int, str]:
+        """learner id -> display name, for staff lists (case reviews, dashboards)."""
+        actor.require_staff()
+        return {learner.id: learner.display_name for learner in self._store.accounts()}
+
     # -- plumbing -------------------------------------------------------------------------
 
     def _create(self, username: str, display_name: str, role: LearnerRole, password: str | None) -> Learner:

@@ -18,6 +18,7 @@ from tutor.content.questions.model import Question
 from tutor.content.questions.parsed import QuestionProblem
 from tutor.errors import DocumentError, FileTooLarge
 from tutor.modes.drafting import DraftReport, Progress, QuestionDrafter
+from tutor.modes.access import Actor
 from tutor.modes.curriculum_links import CurriculumLinks
 
 ExportFormat = Literal["yaml", "gift", "csv"]
@@ -46,7 +47,12 @@ class BankAdmin:
         self._course = course_id
         self._max_bytes = max_upload_bytes
 
-    def import_file(self, name: str, data: bytes, *, origin: Literal["imported", "bundled"] = "imported") -> QuestionImport:
+    def import_file(self, actor: Actor, name: str, data: bytes) -> QuestionImport:
+        """An instructor's upload: every question stored or every problem listed."""
+        actor.require_staff()
+        return self._import(name, data, origin="imported")
+
+    def _import(self, name: str, data: bytes, *, origin: Literal["imported", "bundled"]) -> QuestionImport:
         result = QuestionImport(source=name)
         try:
             FileTooLarge.check(name, len(data), self._max_bytes)
@@ -63,32 +69,39 @@ class BankAdmin:
         if not folder.is_dir():
             return []
         files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in {".yaml", ".yml", ".json"})
-        return [self.import_file(path.relative_to(folder).as_posix(), path.read_bytes(), origin="bundled") for path in files]
+        return [self._import(path.relative_to(folder).as_posix(), path.read_bytes(), origin="bundled") for path in files]
 
-    def export(self, fmt: ExportFormat, status: Status = "approved") -> tuple[str, str]:
+    def export(self, actor: Actor, fmt: ExportFormat, status: Status = "approved") -> tuple[str, str]:
         """(text, file extension) of every question with ``status`` in the chosen format."""
+        actor.require_staff()
         questions = [item.question for item in self._bank.questions(self._course, BankFilter(status=status))]
         return export_questions(questions, fmt)
 
-    def draft(self, source: str, n: int = 3, progress: Progress | None = None) -> DraftReport:
+    def draft(self, actor: Actor, source: str, n: int = 3, progress: Progress | None = None) -> DraftReport:
+        actor.require_staff()
         return self._drafter.draft(source, n, progress)
 
-    def queue(self) -> list[BankQuestion]:
+    def queue(self, actor: Actor) -> list[BankQuestion]:
         """Drafts waiting for review, oldest first."""
+        actor.require_staff()
         items = self._bank.questions(self._course, BankFilter(status="draft"))
         return sorted(items, key=lambda item: item.created_at)
 
-    def browse(self, status: Status = "approved") -> list[BankQuestion]:
+    def browse(self, actor: Actor, status: Status = "approved") -> list[BankQuestion]:
+        actor.require_staff()
         return self._bank.questions(self._course, BankFilter(status=status))
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, actor: Actor) -> dict[str, int]:
+        actor.require_staff()
         return self._bank.status_counts(self._course)
 
-    def approve(self, question_id: str, *, reviewer: str, edited: Question | None = None) -> BankQuestion:
-        return self._bank.approve(question_id, reviewer=reviewer, edited=edited)
+    def approve(self, actor: Actor, question_id: str, *, edited: Question | None = None) -> BankQuestion:
+        actor.require_staff()
+        return self._bank.approve(question_id, reviewer=actor.username, edited=edited)
 
-    def reject(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
-        return self._bank.reject(question_id, reviewer=reviewer, reason=reason)
+    def reject(self, actor: Actor, question_id: str, *, reason: str) -> BankQuestion:
+        actor.require_staff()
+        return self._bank.reject(question_id, reviewer=actor.username, reason=reason)
 
     def citations(self, question: Question):
         """The passages a question cites, for the reviewer to check against."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutor.cases.store import CaseLibrary, CaseOrigin, SaveResult
+from tutor.cases.store import CaseEntry, CaseLibrary, CaseOrigin, CaseStatus, SaveResult
 from tutor.content.cases.parse import CASE_SUFFIXES, parse_case
 from tutor.content.loaders.decoding import decode_text
 from tutor.errors import CaseFileInvalid, DocumentError, FileTooLarge, UnsupportedFileType
+from tutor.modes.access import Actor
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,24 @@ class CaseAdmin:
         self._library = library
         self._max_upload_bytes = max_upload_bytes
 
-    def upload(self, files: list[tuple[str, bytes]], *, by: str) -> list[CaseImport]:
+    def upload(self, actor: Actor, files: list[tuple[str, bytes]]) -> list[CaseImport]:
         """Validate and store instructors' case files; one outcome per file, in order."""
-        return [self._store(name, data, origin="uploaded", by=by) for name, data in files]
+        actor.require_staff()
+        return [self._store(name, data, origin="uploaded", by=actor.username) for name, data in files]
+
+    def catalogue(self, actor: Actor) -> list[CaseEntry]:
+        """Every case, withdrawn ones too (students see only those on offer)."""
+        actor.require_staff()
+        return self._library.catalogue(include_withdrawn=True)
+
+    def yaml_text(self, actor: Actor, case_id: str) -> str | None:
+        actor.require_staff()
+        return self._library.yaml_text(case_id)
+
+    def set_status(self, actor: Actor, case_id: str, status: CaseStatus) -> None:
+        """Withdraw a case from students, or offer it again."""
+        actor.require_staff()
+        self._library.set_status(case_id, status, by=actor.username)
 
     def load_bundled(self, folder: Path) -> list[CaseImport]:
         """Load every case file of the bundled folder (unchanged ones cost one hash comparison)."""

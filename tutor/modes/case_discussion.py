@@ -37,6 +37,7 @@ from tutor.errors import CaseError, ModelUnavailableError, StoreError
 from tutor.llm import prompts
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
 from tutor.modes import case_machine as machine
+from tutor.modes.access import Actor
 from tutor.modes.case_machine import Answer, CaseState
 from tutor.modes.case_matching import CaseMatcher, contains_words, is_negated, words
 from tutor.modes.case_scoring import Marks, mark
@@ -210,22 +211,26 @@ class CaseService:
 
     # -- instructors ------------------------------------------------------------------------
 
-    def completed(self, case_id: str | None = None, limit: int = 200) -> list[CaseSession]:
+    def completed(self, actor: Actor, case_id: str | None = None, limit: int = 200) -> list[CaseSession]:
+        actor.require_staff()
         return self._progress.completed_case_sessions(case_id=case_id, limit=limit)
 
-    def review(self, session_id: str) -> CaseView:
-        """Any session, for an instructor (sign-in and roles decide who may call this)."""
+    def review(self, actor: Actor, session_id: str) -> CaseView:
+        """Any learner's session, transcript and debrief, for staff."""
+        actor.require_staff()
         session = self._progress.get_case_session(session_id)
         if session is None:
             raise CaseError("This case discussion could not be found.", detail=session_id)
         return self._view(session)
 
-    def override(self, session_id: str, *, percent: float, reason: str, by: str) -> CaseSession:
+    def override(self, actor: Actor, session_id: str, *, percent: float, reason: str) -> CaseSession:
+        actor.require_staff()
         if not 0 <= percent <= 100:
             raise CaseError("A score is between 0 and 100%.")
         if not reason.strip():
             raise CaseError("Give a reason for changing the score; the student sees it.")
-        return self._progress.override_case_score(session_id, score=round(percent / 100, 4), reason=reason.strip(), by=by)
+        return self._progress.override_case_score(
+            session_id, score=round(percent / 100, 4), reason=reason.strip(), by=actor.username)
 
     # -- internals --------------------------------------------------------------------------
 

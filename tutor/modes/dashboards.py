@@ -84,6 +84,7 @@ class ClassOverview:
     cells: list[Cell]
     usage: list[UsageDay]
     cases: list[CaseReport]
+    active_last_week: int
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Dashboards:
             cells=analytics.class_mastery(stats, self._tags(), cases if dimension == "objective" else (), dimension),
             usage=self._reports.usage(self._course, now - timedelta(days=USAGE_DAYS)),
             cases=self._case_reports(cases),
+            active_last_week=sum(1 for s in students if s.last_active and now - s.last_active <= timedelta(days=7)),
         )
 
     def item_analysis(self, actor: Actor, min_responses: int = analytics.MIN_RESPONSES) -> list[ItemReport]:

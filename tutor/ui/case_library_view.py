@@ -7,12 +7,11 @@ import streamlit as st
 from tutor.ui.components import escape_markdown
 from tutor.ui.errors import shown_errors
 
-UPLOADER = "instructor"  # until sign-in: whoever uses the instructor pages
 _RESULTS = {"added": "added", "updated": "updated (new version; sessions in progress keep theirs)",
             "unchanged": "unchanged", "kept_upload": "kept (an uploaded version takes precedence)"}
 
 
-def case_library_tab(services) -> None:
+def case_library_tab(services, actor) -> None:
     limit = services.settings.max_upload_mb
     with st.form("case-upload", clear_on_submit=True):
         files = st.file_uploader(
@@ -26,7 +25,7 @@ def case_library_tab(services) -> None:
             st.warning("Choose one or more case files first.")
         else:
             with shown_errors():
-                for outcome in services.case_files.upload([(f.name, f.getvalue()) for f in files], by=UPLOADER):
+                for outcome in services.case_files.upload(actor, [(f.name, f.getvalue()) for f in files]):
                     if outcome.ok:
                         st.success(f"{escape_markdown(outcome.file)}: **{escape_markdown(outcome.title or '')}** "
                                    f"{_RESULTS[outcome.result]}.", icon=":material/check_circle:")
@@ -35,7 +34,7 @@ def case_library_tab(services) -> None:
                         st.error(f"{escape_markdown(outcome.file)} was not added: fix "
                                  f"{'this problem' if len(outcome.problems) == 1 else f'these {len(outcome.problems)} problems'}"
                                  f" and upload it again.\n\n{problems}", icon=":material/error:")
-    entries = services.case_library.catalogue(include_withdrawn=True)
+    entries = services.case_files.catalogue(actor)
     st.subheader(f"Cases ({len(entries)})")
     if not entries:
         st.info("No cases yet. Upload a case file above.")
@@ -49,11 +48,11 @@ def case_library_tab(services) -> None:
     left, right = st.columns(2)
     choice = left.selectbox("Case", list(by_label), key="case-manage")
     entry = by_label[choice]
-    right.download_button("Download its case file", services.case_library.yaml_text(entry.id) or "",
+    right.download_button("Download its case file", services.case_files.yaml_text(actor, entry.id) or "",
                           file_name=f"{entry.id}.yaml", mime="application/yaml", icon=":material/download:")
     withdraw = entry.status == "active"
     if right.button("Withdraw from students" if withdraw else "Offer to students again",
                     icon=":material/visibility_off:" if withdraw else ":material/visibility:"):
         with shown_errors():
-            services.case_library.set_status(entry.id, "withdrawn" if withdraw else "active", by=UPLOADER)
+            services.case_files.set_status(actor, entry.id, "withdrawn" if withdraw else "active")
             st.rerun()

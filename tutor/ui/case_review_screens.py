@@ -7,20 +7,14 @@ import streamlit as st
 from tutor.ui.case_view import debrief, transcript
 from tutor.ui.errors import shown_errors
 
-REVIEWER = "instructor"  # until sign-in: whoever uses the instructor pages
-
-
-def reviews_screen(services) -> None:
-    titles = {entry.id: entry.title for entry in services.case_library.catalogue(include_withdrawn=True)}
-    sessions = services.cases.completed()
+def reviews_screen(services, actor) -> None:
+    titles = {entry.id: entry.title for entry in services.case_files.catalogue(actor)}
+    sessions = services.cases.completed(actor)
     if not sessions:
         st.info("No completed cases yet. They appear here as soon as a student finishes one on the **Cases** page.")
         return
-    names = {}
-    for session in sessions:
-        if session.learner_id not in names:
-            learner = services.progress.get_learner_by_id(session.learner_id)
-            names[session.learner_id] = learner.display_name or learner.username if learner else f"#{session.learner_id}"
+    known = services.accounts.names(actor)
+    names = {s.learner_id: known.get(s.learner_id, f"#{s.learner_id}") for s in sessions}
     st.dataframe(
         [{"Student": names[s.learner_id], "Case": titles.get(s.case_id, s.case_id), "Rubric score": s.score,
           "Final score": s.final_score, "Overridden": s.score_override is not None, "Completed": s.completed_at}
@@ -35,7 +29,7 @@ def reviews_screen(services) -> None:
     label = st.selectbox("Open a session", list(by_label), index=None, placeholder="Choose a completed case")
     if label is None:
         return
-    view = services.cases.review(by_label[label].session_id)
+    view = services.cases.review(actor, by_label[label].session_id)
     with st.form("case.override"):
         st.markdown("**Override the rubric score**")
         left, right = st.columns([1, 3])
@@ -44,7 +38,7 @@ def reviews_screen(services) -> None:
         reason = right.text_input("Reason (the student sees it)", max_chars=500)
         if st.form_submit_button("Save score", type="primary", icon=":material/save:"):
             with shown_errors():
-                services.cases.override(view.session.session_id, percent=percent, reason=reason, by=REVIEWER)
+                services.cases.override(actor, view.session.session_id, percent=percent, reason=reason)
                 st.success("Score saved.")
                 st.rerun()
     debrief(services, view)

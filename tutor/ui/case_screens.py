@@ -21,7 +21,7 @@ def cases_screen(services, learner) -> None:
     session_id = st.query_params.get(SESSION_PARAM)
     if session_id:
         with shown_errors() as outcome:
-            view = services.cases.view(session_id, learner.id)
+            view = services.cases.view(session_id, learner.learner_id)
         if outcome.ok:
             discussion(services, learner, view)
             return
@@ -36,7 +36,7 @@ def chooser(services, learner) -> None:
         return
     st.caption("Work through a case as on a ward round: ask for the history, examine, order tests, "
                "then commit to a differential and a plan. Findings come only from the case file.")
-    history = services.cases.history(learner.id)  # oldest first: later sessions overwrite earlier ones below
+    history = services.cases.history(learner.learner_id)  # oldest first: later sessions overwrite earlier ones below
     done = {s.case_id: s for s in history if s.status == "completed"}
     resumable = {s.case_id: s.session_id for s in history if s.status == "active"}
     modules = sorted({entry.module for entry in entries})
@@ -55,7 +55,7 @@ def chooser(services, learner) -> None:
             if right.button("Resume" if active else "Start", key=f"case-start-{entry.id}", type="primary" if active else "secondary",
                             icon=":material/play_arrow:", width="stretch"):
                 with shown_errors():
-                    session_id = active or services.cases.start(learner.id, entry.id).session.session_id
+                    session_id = active or services.cases.start(learner.learner_id, entry.id).session.session_id
                     st.query_params[SESSION_PARAM] = session_id
                     st.rerun()
     if done:
@@ -81,8 +81,8 @@ def discussion(services, learner, view) -> None:
                 st.caption("This attempt will be closed unscored and a fresh one started.")
                 if st.button("Abandon this attempt", type="primary"):
                     with shown_errors():
-                        services.cases.abandon(view.session.session_id, learner.id)
-                        st.query_params[SESSION_PARAM] = services.cases.start(learner.id, view.case.id).session.session_id
+                        services.cases.abandon(view.session.session_id, learner.learner_id)
+                        st.query_params[SESSION_PARAM] = services.cases.start(learner.learner_id, view.case.id).session.session_id
                         st.rerun()
     case_header(view)
     if view.state.finished:
@@ -107,7 +107,7 @@ def enquiry(services, learner, view) -> None:
     request = st.chat_input(f"{view.stage.title}: ask a question, examine, or order a test")
     if request:
         with shown_errors():
-            services.cases.ask(view.session.session_id, learner.id, request)
+            services.cases.ask(view.session.session_id, learner.learner_id, request)
             st.rerun()
     move_on(services, learner, view)
 
@@ -120,7 +120,7 @@ def differential(services, learner, view) -> None:
                                      max_chars=200) for rank in range(1, MAX_DIFFERENTIAL + 1)]
             if st.form_submit_button("Commit differential", type="primary", icon=":material/check:"):
                 with shown_errors():
-                    services.cases.submit_differential(view.session.session_id, learner.id, entries)
+                    services.cases.submit_differential(view.session.session_id, learner.learner_id, entries)
                     st.rerun()
         return
     marks = view.marks
@@ -135,7 +135,7 @@ def plan(services, learner, view) -> None:
                                 height=180, key="case.plan.text")
             if st.form_submit_button("Commit plan", type="primary", icon=":material/check:"):
                 with shown_errors():
-                    services.cases.submit_plan(view.session.session_id, learner.id, text.splitlines())
+                    services.cases.submit_plan(view.session.session_id, learner.learner_id, text.splitlines())
                     st.rerun()
         return
     plan_feedback(services, view.marks.plan)
@@ -149,7 +149,7 @@ def move_on(services, learner, view) -> None:
     if st.button(label, type="primary" if last or view.stage.kind != "enquiry" else "secondary",
                  icon=":material/flag:" if last else ":material/arrow_forward:", disabled=reason is not None, help=reason):
         with shown_errors():
-            services.cases.advance(view.session.session_id, learner.id)
+            services.cases.advance(view.session.session_id, learner.learner_id)
             st.rerun()
     if reason:
         st.caption(reason)

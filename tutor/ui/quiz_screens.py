@@ -35,7 +35,7 @@ def setup_form(services, learner) -> None:
     if not tags["topic"]:
         st.info("No approved questions yet. An instructor can import or approve questions on the **Question bank** page.")
         return
-    due = quiz.due_count(learner.id)
+    due = quiz.due_count(learner.learner_id)
     st.metric("Reviews due now", due, help="Questions your spaced-repetition schedule (FSRS) says to review; they come first.")
     with st.form("quiz.setup"):
         mode = st.segmented_control("Mode", ["Tutor mode", "Timed exam"], default="Tutor mode",
@@ -58,7 +58,7 @@ def setup_form(services, learner) -> None:
         with shown_errors():
             spec = BlockSpec(mode="exam" if exam else "tutor", size=int(size), topics=tuple(topics),
                              systems=tuple(systems), pool=pool, time_limit_s=int(minutes) * 60 if exam else None)
-            quiz.start(learner.id, spec)
+            quiz.start(learner.learner_id, spec)
             st.session_state.pop(RESULT, None)
             st.rerun()
 
@@ -88,7 +88,7 @@ def tutor_mode(quiz, learner, block) -> None:
         return
     if st.button("End this set", icon=":material/stop_circle:", help="Questions you have not reached are not counted."):
         with shown_errors():
-            quiz.finish(learner.id, block.block_id)
+            quiz.finish(learner.learner_id, block.block_id)
             st.session_state[RESULT] = block.block_id
             st.rerun()
     position = quiz.next_position(block)
@@ -108,9 +108,9 @@ def tutor_mode(quiz, learner, block) -> None:
             st.warning("Choose an option first.")
             return
         with shown_errors():
-            quiz.answer(learner.id, block.block_id, position, letter, time_taken_ms=elapsed_ms(block.block_id, position))
+            quiz.answer(learner.learner_id, block.block_id, position, letter, time_taken_ms=elapsed_ms(block.block_id, position))
             st.session_state[FEEDBACK] = (block.block_id, position)
-            if quiz.block(learner.id, block.block_id).status == "finished":
+            if quiz.block(learner.learner_id, block.block_id).status == "finished":
                 st.session_state[RESULT] = block.block_id
             st.rerun()
 
@@ -149,7 +149,7 @@ def exam_mode(quiz, learner, block) -> None:
         if previous or following or save_only:
             with shown_errors():
                 if letter is not None:
-                    quiz.save(learner.id, block.block_id, position, letter, time_taken_ms=elapsed_ms(block.block_id, position))
+                    quiz.save(learner.learner_id, block.block_id, position, letter, time_taken_ms=elapsed_ms(block.block_id, position))
                 st.session_state[EXAM_POSITION] = position + (1 if following else -1 if previous else 0)
                 st.rerun()
     jump = st.pills("Go to question", list(range(total)), default=position,
@@ -161,7 +161,7 @@ def exam_mode(quiz, learner, block) -> None:
         st.write(f"{total - answered} question(s) unanswered. Unanswered questions count as wrong.")
         if st.button("Finish and see results", type="primary"):
             with shown_errors():
-                quiz.finish(learner.id, block.block_id)
+                quiz.finish(learner.learner_id, block.block_id)
                 st.session_state[RESULT] = block.block_id
                 st.session_state.pop(EXAM_POSITION, None)
                 st.rerun()
@@ -171,14 +171,14 @@ def exam_mode(quiz, learner, block) -> None:
 def quiz_screen(services, learner) -> None:
     """Whatever the learner should see now: a result, the open block, or the setup form."""
     quiz = services.quiz
-    block = quiz.current(learner.id)
+    block = quiz.current(learner.learner_id)
     if block is not None and block.status == "finished":  # closed on loading: time ran out, or nothing left
         st.session_state[RESULT] = block.block_id
         if block.mode == "exam":
             st.info("Time is up: the block was marked with the answers saved before the deadline.", icon=":material/timer_off:")
         block = None
     if block is None and st.session_state.get(RESULT):
-        finished = quiz.block(learner.id, st.session_state[RESULT])
+        finished = quiz.block(learner.learner_id, st.session_state[RESULT])
         if not showing_feedback(quiz, finished):
             result_view(quiz.result(finished))
             if st.button("Practise again", type="primary", icon=":material/replay:"):

@@ -1,0 +1,53 @@
+"""Accounts (administrators): who can sign in, with which role; add, reset, change, deactivate."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tutor.modes.access import Actor
+from tutor.modes.accounts import ROLES
+from tutor.ui.errors import shown_errors
+
+
+def accounts_screen(services, actor: Actor) -> None:
+    accounts = services.accounts.accounts(actor)
+    st.dataframe(
+        [{"Username": a.username, "Name": a.display_name, "Role": a.role, "Can sign in": a.active,
+          "Last sign-in": a.last_login_at} for a in accounts],
+        column_config={"Last sign-in": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
+        hide_index=True,
+    )
+    add, change = st.columns(2)
+    with add, st.form("account.add", clear_on_submit=True):
+        st.markdown("**Add an account**")
+        username = st.text_input("Username")
+        name = st.text_input("Name")
+        role = st.selectbox("Role", ROLES)
+        password = st.text_input("First password (10 characters or more)", type="password", autocomplete="new-password")
+        if st.form_submit_button("Add account", type="primary", icon=":material/person_add:"):
+            with shown_errors() as outcome:
+                services.accounts.add(actor, username, name, role, password)
+            if outcome.ok:
+                st.toast(f"Added {username}. Give them the password through a safe channel.")
+                st.rerun()
+    with change:
+        by_name = {a.username: a for a in accounts}
+        chosen = st.selectbox("Change an account", list(by_name), index=None, placeholder="Choose an account")
+        if chosen:
+            account = by_name[chosen]
+            with st.form("account.change"):
+                role = st.selectbox("Role", ROLES, index=ROLES.index(account.role))
+                password = st.text_input("New password (leave empty to keep)", type="password", autocomplete="new-password")
+                active = st.checkbox("Can sign in", value=account.active)
+                if st.form_submit_button("Save changes", icon=":material/save:"):
+                    with shown_errors() as outcome:
+                        if role != account.role:
+                            services.accounts.set_role(actor, chosen, role)
+                        if password:
+                            services.accounts.set_password(actor, chosen, password)
+                        if active != account.active:
+                            services.accounts.set_active(actor, chosen, active)
+                    if outcome.ok:
+                        st.toast(f"Saved {chosen}.")
+                        st.rerun()
+    st.caption("From the command line: `tutor users add NAME --role instructor`, `tutor users import roster.csv`.")

@@ -1,0 +1,86 @@
+"""The instructor's class view: activity, students at risk, the mastery heatmap, cases, export.
+
+Large classes: the heatmap shows the weakest students first (up to ``HEATMAP_ROWS``,
+a chart with thousands of rows helps nobody) and the full numbers are in the
+downloadable CSV and the Students tab.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tutor.modes.access import Actor
+from tutor.ui import charts
+from tutor.ui.progress_view import learner_dashboard
+
+HEATMAP_ROWS = 40
+_DIMENSIONS = {"Learning objective": "objective", "Topic": "topic", "System": "system"}
+
+
+def class_screen(services, actor: Actor) -> None:
+    label = st.segmented_control("Mastery by", list(_DIMENSIONS), default="Topic", key="class.dimension")
+    overview = services.dashboards.class_overview(actor, _DIMENSIONS[label or "Topic"])
+    students = overview.students
+    if not students:
+        st.info("No students yet. Add them on the **Accounts** page or with `tutor users add`.", icon=":material/group_add:")
+        return
+    cols = st.columns(4)
+    cols[0].metric("Students", len(students))
+    cols[1].metric("Practised at all", sum(1 for s in students if s.questions or s.cases_completed))
+    cols[2].metric("At risk", len(overview.at_risk))
+    cols[3].metric("Active in the last 7 days", overview.active_last_week)
+
+    summary, heat, cases, one, export = st.tabs(["Activity and risk", "Mastery heatmap", "Cases", "One student", "Export"])
+    with summary:
+        st.subheader("Usage, last 90 days")
+        if overview.usage:
+            st.altair_chart(charts.usage(overview.usage))
+        else:
+            st.info("No activity in the last 90 days.")
+        st.subheader(f"Students at risk ({len(overview.at_risk)})")
+        if not overview.at_risk:
+            st.success("Nobody stands out: no low scores, long inactivity or piles of overdue reviews.")
+        else:
+            st.dataframe(
+                [{"Student": r.student.display_name, "Username": r.student.username,
+                  "Latest answers right": r.student.share, "Questions": r.student.questions,
+                  "Last active": r.student.last_active, "Why": "; ".join(r.reasons)} for r in overview.at_risk],
+                column_config={"Latest answers right": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                               "Last active": st.column_config.DatetimeColumn(format="D MMM YYYY")},
+                hide_index=True,
+            )
+    with heat:
+        names = {s.learner_id: s.display_name for s in students}
+        order = {s.learner_id: (s.share if s.share is not None else 2.0) for s in students}
+        shown = sorted({c.learner_id for c in overview.cells}, key=lambda lid: order.get(lid, 2.0))[:HEATMAP_ROWS]
+        cells = [c for c in overview.cells if c.learner_id in set(shown)]
+        if not cells:
+            st.info("No answers yet to map.")
+        else:
+            ranked = {lid: f"{i + 1:>3}. {names.get(lid, lid)}" for i, lid in enumerate(shown)}
+            st.altair_chart(charts.heatmap(cells, ranked, label or "Topic"))
+            st.caption(f"The {len(shown)} students with the lowest share of latest answers right, weakest first. "
+                       "Grey gaps: not yet practised.")
+    with cases:
+        if not overview.cases:
+            st.info("No completed cases yet.")
+        else:
+            st.altair_chart(charts.case_scores(overview.cases))
+            for report in overview.cases:
+                with st.expander(f"{report.title}: {report.completed} completed, mean {report.mean_score:.0%}"):
+                    st.dataframe([{"Objective": text, "Class mean": share} for text, share in report.objectives],
+                                 column_config={"Class mean": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+                                 hide_index=True)
+    with one:
+        by_label = {f"{s.display_name} ({s.username})": s.learner_id for s in students}
+        choice = st.selectbox("Student", list(by_label), index=None, placeholder="Choose a student")
+        if choice:
+            learner_dashboard(services, actor, by_label[choice])
+    with export:
+        st.write("Every attempt in the course (one row per answer), or the item analysis, as CSV.")
+        left, right = st.columns(2)
+        left.download_button("Attempts (CSV)", lambda: "".join(services.dashboards.attempts_csv(actor)),
+                             file_name="attempts.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
+        right.download_button("Item analysis (CSV)", lambda: services.dashboards.items_csv(actor),
+                              file_name="item-analysis.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
+        st.caption("The same from the command line: `tutor export attempts --out attempts.csv`, `tutor export items`.")
