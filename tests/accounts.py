@@ -20,6 +20,9 @@ from tutor.settings import PROJECT_ROOT, Settings
 
 PASSWORD = "a long test password"
 
+DR_LEE = Actor(learner_id=0, username="dr-lee", display_name="Dr Lee", role="instructor")
+"""An instructor for service-level tests (a learner id no student has)."""
+
 
 def add_account(data_dir: Path, username: str, role: str = "student", name: str | None = None) -> Learner:
     settings = Settings(data_dir=data_dir)

@@ -19,7 +19,7 @@ Why it exists and why it looks like this:
   uses, follow the model exactly.
 * Bad items are planted on purpose and returned with what is wrong with each, so a test
   can assert that item analysis flags exactly those: a miskeyed item (the stored key is
-  a distractor: strong students pick the real answer), an item almost everyone gets
+  the most tempting distractor: weak students pick it, strong ones the real answer), an item almost everyone gets
   right, one almost nobody gets right, one that does not discriminate (a = 0), and one
   where strong students prefer a distractor to the key. One "reference" item
   (a = 1.5, b = 0) is a typical good item.
@@ -74,7 +74,7 @@ CLEAN_P = (0.3, 0.9)  # share right a clean item is drawn to have (item analysis
 BATCH = 100_000
 
 _PROBLEMS: dict[str, str] = {
-    "miskeyed": "the stored key is a distractor; strong students choose the real answer",
+    "miskeyed": "the stored key is the most tempting distractor; strong students choose the real answer",
     "too_easy": "almost everyone answers it right (p about 0.98)",
     "too_hard": "almost nobody answers it right (p about 0.06)",
     "no_discrimination": "right or wrong regardless of ability (a = 0)",
@@ -251,7 +251,11 @@ def _items(
         wrong = [o for o in range(n_options[i]) if o != answer[i]]
         weights = np.array(DISTRACTOR_WEIGHTS[: len(wrong)])
         shares = np.zeros(len(LETTERS))
-        shares[rng.permutation(wrong)] = weights / weights.sum()
+        order = list(rng.permutation(wrong))
+        if kinds[i] == "miskeyed":  # the stored key is the most tempting wrong answer: weak students pick it
+            order.remove(key[i])
+            order.insert(0, key[i])
+        shares[order] = weights / weights.sum()
         cumweights[i] = np.cumsum(shares)
     model = _Model(a, b, key, answer, attractor, kinds, cumweights, n_options)
     items = {}

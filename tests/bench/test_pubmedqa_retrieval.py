@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from tests.accounts import DR_LEE
 from tutor.evaluation.pubmedqa import write_corpus
 from tutor.evaluation.retrieval import evaluate_retrieval
 from tutor.index.retrieve import Retriever
@@ -40,7 +41,7 @@ def test_pubmedqa_retrieval_and_abstention(tmp_path, embedder):
     removed = questions[:REMOVED]
     for item in removed:
         doc_id = next(d.doc_id for d in services.documents() if d.source == item.expected_source)
-        services.delete_document(doc_id)
+        services.delete_document(DR_LEE, doc_id)
     for label, hybrid in (("dense", False), ("hybrid", True)):
         settings = services.settings.model_copy(update={"hybrid_search": hybrid})
         retriever = Retriever(services.registry, services.index, services.embedder, settings)

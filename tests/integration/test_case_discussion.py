@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accounts import DR_LEE
 from tests.case_files import MINI_CASE_ID, MINI_CASE_YAML, POSSIBLE_POINTS
 from tutor.errors import TutorError
 from tutor.llm.scripted import Fault, ScriptedChatModel
@@ -142,7 +143,7 @@ def test_a_session_keeps_the_case_version_it_started_on(services: Services):
     who = learner(services)
     session = services.cases.start(who, MINI_CASE_ID).session.session_id
     edited = MINI_CASE_YAML.replace("Potassium 7.4 mmol/L.", "Potassium 6.1 mmol/L.")
-    [outcome] = services.case_files.upload([("mini.yaml", edited.encode())], by="dr-lee")
+    [outcome] = services.case_files.upload(DR_LEE, [("mini.yaml", edited.encode())])
     assert outcome.result == "updated" and services.case_library.entry(MINI_CASE_ID).version == 2
     to_stage(services, who, session, "investigations")
     assert "7.4" in services.cases.ask(session, who, "potassium").text
@@ -163,16 +164,16 @@ def test_an_instructor_overrides_a_completed_score_with_a_reason(services: Servi
     session = services.cases.start(who, MINI_CASE_ID).session.session_id
     to_stage(services, who, session, "diagnosis")
     with refused("Only a completed case can be re-scored"):
-        services.cases.override(session, percent=80, reason="Good reasoning", by="dr-lee")
+        services.cases.override(DR_LEE, session, percent=80, reason="Good reasoning")
     services.cases.submit_differential(session, who, ["AKI"])
     services.cases.advance(session, who)
     services.cases.submit_plan(session, who, ["fluids"])
     services.cases.advance(session, who)
     with refused("reason"):
-        services.cases.override(session, percent=80, reason="  ", by="dr-lee")
-    changed = services.cases.override(session, percent=80, reason="Hyperkalaemia named in the plan", by="dr-lee")
+        services.cases.override(DR_LEE, session, percent=80, reason="  ")
+    changed = services.cases.override(DR_LEE, session, percent=80, reason="Hyperkalaemia named in the plan")
     assert changed.score < 0.5 and changed.score_override == 0.8 and changed.final_score == 0.8
-    assert services.cases.completed()[0].override_reason == "Hyperkalaemia named in the plan"
+    assert services.cases.completed(DR_LEE)[0].override_reason == "Hyperkalaemia named in the plan"
 
 
 # -- a model that tries to invent findings ------------------------------------------------------------

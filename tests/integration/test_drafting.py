@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.accounts import DR_LEE
 from tests.markdown_files import write_markdown
 from tests.question_files import POTASSIUM_QUOTE, potassium_passage
 from tutor.llm.scripted import Fault, ScriptedChatModel
@@ -52,11 +53,11 @@ def services_with(settings, embedder, curriculum, tmp_path, replies):
 def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(settings, embedder, curriculum, tmp_path):
     services, model = services_with(settings, embedder, curriculum, tmp_path, [draft(), verdict()])
 
-    report = services.questions.draft("renal/hyperkalaemia.md", n=1)
+    report = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1)
 
     [question] = report.kept
     assert report.rejected == []
-    [queued] = services.questions.queue()
+    [queued] = services.questions.queue(DR_LEE)
     assert queued.id == question.id and queued.status == "draft" and queued.origin == "generated"
     assert [g["name"] for g in queued.checks["gates"]] == [
         "schema", "distinct_options", "lead_in", "not_duplicate", "one_best_answer", "supported"]
@@ -70,7 +71,7 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
     assert "Calcium gluconate" in verify_prompt[-1].content and "COURSE PASSAGE" in verify_prompt[0].content
 
     edited = question.model_copy(update={"stem": question.stem + " (edited)"})
-    services.questions.approve(question.id, reviewer="dr-lee", edited=edited)
+    services.questions.approve(DR_LEE, question.id, edited=edited)
     block = services.quiz.start(learner, BlockSpec(size=5))
     assert block.question_ids == (question.id,)
     assert services.quiz.question(block, 0).stem.endswith("(edited)")
@@ -93,17 +94,17 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
 )
 def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum, tmp_path, replies, gate, reason):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, replies)
-    report = services.questions.draft("renal/hyperkalaemia.md", n=1)
+    report = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1)
     assert report.kept == []
     [rejected] = report.rejected
     assert rejected.failed.name == gate and reason in rejected.failed.detail
-    assert services.questions.queue() == []
+    assert services.questions.queue(DR_LEE) == []
 
 
 def test_a_near_duplicate_of_an_existing_stem_is_rejected(settings, embedder, curriculum, tmp_path):
     same = draft()
     services, _ = services_with(settings, embedder, curriculum, tmp_path, [same, verdict(), same.replace("64-year-old", "65-year-old"), verdict()])
-    report = services.questions.draft("renal/hyperkalaemia.md", n=2)
+    report = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=2)
     assert len(report.kept) == 1
     [rejected] = report.rejected
     assert rejected.failed.name == "not_duplicate" and report.kept[0].id in rejected.failed.detail
@@ -112,20 +113,20 @@ def test_a_near_duplicate_of_an_existing_stem_is_rejected(settings, embedder, cu
 def test_a_model_that_is_down_is_a_clear_error_and_stores_nothing(settings, embedder, curriculum, tmp_path):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, [Fault("connection refused")])
     with pytest.raises(ModelUnavailableError) as info:
-        services.questions.draft("renal/hyperkalaemia.md", n=1)
+        services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1)
     assert "language model" in info.value.user_message
-    assert services.questions.queue() == []
+    assert services.questions.queue(DR_LEE) == []
 
 
 def test_drafting_from_a_source_that_is_not_in_the_library_is_refused(settings, embedder, curriculum, tmp_path):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, [draft()])
     with pytest.raises(Exception, match="not in the library"):
-        services.questions.draft("cardiology/nothing.md", n=1)
+        services.questions.draft(DR_LEE, "cardiology/nothing.md", n=1)
 
 
 def test_one_failed_request_costs_one_draft_not_the_run(settings, embedder, curriculum, tmp_path):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, [draft(), verdict(), Fault("read timeout")])
-    report = services.questions.draft("renal/hyperkalaemia.md", n=2)
+    report = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=2)
     assert len(report.kept) == 1
     [failed] = report.rejected
     assert failed.failed.name == "model" and "language model" in failed.failed.detail

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
+from tests.accounts import DR_LEE
 from tests.factories import make_docx, make_pdf
 from tutor.domain import Chunk
 from tutor.errors import IndexUnavailable, InvalidQuery
@@ -73,7 +74,7 @@ def test_pdf_and_docx_uploads_are_found_with_page_and_section(services: Services
         ("Heading 1", "Acute attack"),
         ("Normal", "Colchicine or an NSAID settles an acute gout flare; allopurinol is not started during the flare."),
     ])
-    report = services.ingest_uploads([("respiratory.pdf", pdf), ("gout notes.docx", docx)])
+    report = services.ingest_uploads(DR_LEE, [("respiratory.pdf", pdf), ("gout notes.docx", docx)])
     assert sorted(report.added) == ["gout notes.docx", "respiratory.pdf"], report.failed
 
     asthma = services.search("which nebulised drugs are given in status asthmaticus?").hits[0]
@@ -85,7 +86,7 @@ def test_pdf_and_docx_uploads_are_found_with_page_and_section(services: Services
 
 def test_bad_files_are_reported_and_the_rest_of_the_batch_still_ingests(services: Services, tmp_path: Path):
     big = b"x" * (services.settings.max_upload_bytes + 1)
-    report = services.ingest_uploads([
+    report = services.ingest_uploads(DR_LEE, [
         ("good.md", b"# Sepsis\nGive antibiotics within one hour of recognising septic shock.\n"),
         ("empty.txt", b""),
         ("broken.pdf", b"%PDF-1.7\nthis is not really a pdf"),
@@ -105,14 +106,14 @@ def test_bad_files_are_reported_and_the_rest_of_the_batch_still_ingests(services
 
 
 def test_a_file_that_becomes_unreadable_keeps_its_previous_version(services: Services):
-    services.ingest_uploads([("notes.md", b"# Notes\nAdrenaline 0.5 mg intramuscularly treats anaphylaxis.\n")])
-    report = services.ingest_uploads([("notes.md", b"---\n: : bad yaml\n---\n")])
+    services.ingest_uploads(DR_LEE, [("notes.md", b"# Notes\nAdrenaline 0.5 mg intramuscularly treats anaphylaxis.\n")])
+    report = services.ingest_uploads(DR_LEE, [("notes.md", b"---\n: : bad yaml\n---\n")])
     assert [f.source for f in report.failed] == ["notes.md"]
     assert "Adrenaline" in services.search("drug for anaphylaxis").hits[0].text
 
 
 def test_upload_names_cannot_escape_into_paths(services: Services):
-    report = services.ingest_uploads([("../../etc/passwd.md", b"# Passwords\nnothing here\n")])
+    report = services.ingest_uploads(DR_LEE, [("../../etc/passwd.md", b"# Passwords\nnothing here\n")])
     assert report.added == ("passwd.md",)
 
 
@@ -131,7 +132,7 @@ def test_orphan_vectors_never_surface_and_are_swept(services: Services, mini_cur
 def test_reindex_rebuilds_the_index_from_sqlite(services: Services, mini_curriculum: Path):
     services.ingestor.ingest_paths([mini_curriculum])
     expected = services.index.ids()
-    assert services.reindex() == len(expected)
+    assert services.reindex(DR_LEE) == len(expected)
     assert services.index.ids() == expected
     assert services.search("treatment of high potassium").hits[0].source == "renal/hyperkalaemia.md"
 

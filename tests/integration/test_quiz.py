@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.accounts import DR_LEE
 from tests.question_files import MINI_BANK_YAML
 from tests.store.stepping_clock import SteppingClock
 from tutor.errors import QuizError, StoreError
@@ -24,7 +25,7 @@ def quiz_services(settings, embedder, clock, tmp_path):
     services = build_services(settings.model_copy(update={"questions_dir": tmp_path / "no-bundled-bank"}),
                               embedder=embedder, now=clock)
     assert services.ingest_bundled_content().ok
-    report = services.questions.import_file("mini.yaml", MINI_BANK_YAML.encode())
+    report = services.questions.import_file(DR_LEE, "mini.yaml", MINI_BANK_YAML.encode())
     assert report.ok and len(report.outcome.added) == 4
     return services
 
@@ -146,7 +147,7 @@ def test_withdrawn_questions_are_skipped_not_scored(quiz_services, learner):
     quiz = quiz_services.quiz
     block = quiz.start(learner, BlockSpec(mode="exam", size=4, time_limit_s=600), seed=7)
     withdrawn = block.question_ids[0]
-    quiz_services.questions.reject(withdrawn, reviewer="dr-lee", reason="ambiguous")
+    quiz_services.questions.reject(DR_LEE, withdrawn, reason="ambiguous")
     assert quiz.question(block, 0) is None
     with pytest.raises(QuizError, match="withdrew"):
         quiz.save(learner, block.block_id, 0, "A")
@@ -193,7 +194,7 @@ def test_many_students_answering_at_once_lose_no_attempt(quiz_services):
 def test_a_practice_set_skips_withdrawn_questions_and_can_end_early(quiz_services, learner):
     quiz = quiz_services.quiz
     block = quiz.start(learner, BlockSpec(size=4), seed=9)
-    quiz_services.questions.reject(block.question_ids[0], reviewer="dr-lee", reason="outdated")
+    quiz_services.questions.reject(DR_LEE, block.question_ids[0], reason="outdated")
     assert quiz.next_position(block) == 1  # the withdrawn first question is skipped
     quiz.answer(learner, block.block_id, 1, "A")
 
@@ -208,7 +209,7 @@ def test_a_set_whose_remaining_questions_were_all_withdrawn_closes_itself(quiz_s
     quiz = quiz_services.quiz
     block = quiz.start(learner, BlockSpec(size=2, topics=("Heart failure",)), seed=10)
     quiz.answer(learner, block.block_id, 0, "A")
-    quiz_services.questions.reject(block.question_ids[1], reviewer="dr-lee", reason="ambiguous")
+    quiz_services.questions.reject(DR_LEE, block.question_ids[1], reason="ambiguous")
     closed = quiz.current(learner)
     assert closed.status == "finished" and quiz.current(learner) is None
 

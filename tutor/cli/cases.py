@@ -39,10 +39,9 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
 
 @cases.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--by", default="instructor", show_default=True, help="Who is importing (recorded with the case).")
-def import_command(files: tuple[Path, ...], by: str) -> None:
+def import_command(files: tuple[Path, ...]) -> None:
     """Add or update case files in the case library (a new version keeps the old for sessions on it)."""
-    outcomes = build().case_files.upload([(path.name, path.read_bytes()) for path in files], by=by)
+    outcomes = build().case_files.upload(OPERATOR, [(path.name, path.read_bytes()) for path in files])
     for outcome in outcomes:
         if outcome.ok:
             click.echo(f"{outcome.file}: {outcome.result} ({outcome.case_id})")
