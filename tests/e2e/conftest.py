@@ -4,12 +4,19 @@ The app runs as a subprocess with its own data folder, a small curriculum and th
 scripted chat model (selected by settings, as an operator would). Playwright drives
 /usr/bin/chromium; it never downloads a browser of its own. Screenshots of each step
 are saved under test-artifacts/e2e/.
+
+Nothing but the sign-in page is reachable until someone signs in, so each module
+creates its accounts (``add_account``, as an operator would with ``tutor users add``)
+in the app's data folder, ``root / "data"``, and each test signs in through the real
+form with :func:`sign_in`. A browser reload starts a new Streamlit session, which has
+to sign in again.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,11 +28,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.accounts import PASSWORD, add_account
 from tests.markdown_files import write_mini_curriculum
 from tutor.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
+INSTRUCTOR = "dr-lee"
+STUDENT = "ada"
+SIGN_IN_BUTTONS = re.compile(r"^(Sign in|Create and sign in)$")
 SCRIPTED_REPLIES = [
     "Calcium gluconate stabilises the cardiac membrane [1]. Insulin with glucose shifts potassium into cells [1].",
 ]
@@ -80,10 +91,29 @@ def serve(root: Path, replies: list[str], extra_env: dict[str, str] | None = Non
         log.close()
 
 
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form, from the keyboard, and wait for the navigation of the signed-in app."""
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Sign in", exact=True))
+    form.get_by_label("Username").click()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.get_by_text("Signed in as").wait_for()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").wait_for()
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in", exact=True).wait_for()
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("e2e")
     (root / "no-questions").mkdir()
+    add_account(root / "data", INSTRUCTOR, "instructor")
+    add_account(root / "data", STUDENT, "student")
     with serve(root, SCRIPTED_REPLIES, {"TUTOR_QUESTIONS_DIR": str(root / "no-questions")}) as url:
         yield url
 
@@ -109,7 +139,7 @@ def page(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.goto(app_url)
-    page.get_by_text("Practise with your course's own material").wait_for()
+    page.get_by_role("button", name=SIGN_IN_BUTTONS).wait_for()  # the sign-in (or first administrator) form
     yield page
     context.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.e2e.conftest import INSTRUCTOR, STUDENT, sign_in, sign_out
 from tests.factories import make_pdf
 
 MARKDOWN = b"""---
@@ -25,6 +26,7 @@ def test_instructor_uploads_a_pdf_and_markdown_and_a_student_finds_them(page, sh
     ))
     markdown = tmp_path / "anaphylaxis.md"
     markdown.write_bytes(MARKDOWN)
+    sign_in(page, INSTRUCTOR)
     shot(page, "01-home")
 
     page.get_by_role("link", name="Library").click()
@@ -36,6 +38,8 @@ def test_instructor_uploads_a_pdf_and_markdown_and_a_student_finds_them(page, sh
     shot(page, "02-library-uploaded")
     page.get_by_text("Documents (5)").wait_for()  # the table itself is a canvas
 
+    sign_out(page)
+    sign_in(page, STUDENT)
     page.get_by_role("link", name="Search the curriculum").click()
     box = page.get_by_label("Question or keywords")
     box.fill("what settles an acute flare of gout?")
@@ -50,6 +54,7 @@ def test_instructor_uploads_a_pdf_and_markdown_and_a_student_finds_them(page, sh
 
 
 def test_student_asks_and_opens_a_citation(page, shot):
+    sign_in(page, STUDENT)
     page.get_by_role("link", name="Ask the tutor").click()
     page.get_by_placeholder("Ask about the course material…").fill("What is the emergency treatment for a high potassium?")
     page.keyboard.press("Enter")

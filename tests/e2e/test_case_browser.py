@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import serve
+from tests.accounts import add_account
+from tests.e2e.conftest import STUDENT, serve, sign_in
 from tutor.content.cases.parse import parse_case
 from tutor.settings import PROJECT_ROOT
 
@@ -29,6 +30,7 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     (root / "no-questions").mkdir()
     env = {"TUTOR_CONTENT_DIR": str(curriculum), "TUTOR_QUESTIONS_DIR": str(root / "no-questions"),
            "TUTOR_CASE_MODEL_REQUESTS": "false"}
+    add_account(root / "data", STUDENT, "student")
     with serve(root, ["unused"], env) as url:
         yield url
 
@@ -58,6 +60,7 @@ def expected_score() -> str:
 
 
 def test_a_student_completes_a_bundled_case_and_the_debrief_matches_the_rubric(page, shot):
+    sign_in(page, STUDENT)
     page.get_by_role("link", name="Cases").click()
     page.get_by_text(TITLE).wait_for()
     page.locator(f".st-key-case-start-{CASE_FILE.stem} button").click()

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import serve
+from tests.accounts import add_account
+from tests.e2e.conftest import INSTRUCTOR, STUDENT, serve, sign_in, sign_out
 from tests.markdown_files import write_markdown
 from tests.question_files import MINI_BANK_YAML, POTASSIUM_QUOTE, potassium_passage
 
@@ -44,6 +45,9 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     (bank / "mini.yaml").write_text(MINI_BANK_YAML, encoding="utf-8")
     write_markdown(root / "curriculum", "renal/potassium-emergencies.md", LONG_PASSAGE,
                    title="Potassium emergencies", module="Renal")
+    add_account(root / "data", INSTRUCTOR, "instructor")
+    add_account(root / "data", STUDENT, "student")
+    add_account(root / "data", "bo", "student")
     with serve(root, [DRAFT, VERDICT], {"TUTOR_QUESTIONS_DIR": str(bank)}) as url:
         yield url
 
@@ -64,6 +68,7 @@ def choose_first_option(page) -> None:
 def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(page, shot, tmp_path):
     gift = tmp_path / "aki.gift"
     gift.write_text(GIFT)
+    sign_in(page, INSTRUCTOR)
     open_page(page, "Question bank")
     page.get_by_role("tab", name="Import").click()
     page.locator("input[type=file]").set_input_files([str(gift)])
@@ -81,7 +86,9 @@ def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(pa
     page.get_by_text(re.compile(r"1 draft\(s\) added to the review queue")).wait_for()
     shot(page, "11-bank-drafted")
 
-    page.reload()
+    page.reload()  # a new browser session: sign in again
+    sign_in(page, INSTRUCTOR)
+    open_page(page, "Question bank")
     page.get_by_role("tab", name="Review queue (1)").click()
     page.get_by_text("Checks passed before it reached you").click()
     page.get_by_text("supported").first.wait_for()
@@ -89,6 +96,8 @@ def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(pa
     page.get_by_role("button", name="Approve").click()
     page.get_by_role("tab", name="Review queue (0)").wait_for()
 
+    sign_out(page)
+    sign_in(page, STUDENT)
     open_page(page, "Quiz")
     page.get_by_text("Topics").wait_for()
     page.get_by_role("combobox").nth(0).click()
@@ -107,6 +116,7 @@ def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(pa
 
 
 def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(page, shot):
+    sign_in(page, "bo")
     open_page(page, "Quiz")
     page.get_by_label("Number of questions").fill("2")
     page.get_by_role("button", name="Start").click()
@@ -130,7 +140,8 @@ def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(pag
     page.get_by_text("1 of 3 answered").wait_for()
     shot(page, "17-quiz-exam-in-progress")
 
-    page.reload()  # the block lives on the server, not in the browser
+    page.reload()  # the block lives on the server, not in the browser (a new session: sign in again)
+    sign_in(page, "bo")
     open_page(page, "Quiz")
     page.get_by_text("1 of 3 answered").wait_for()
     page.get_by_role("button", name="Finish the block").click()

@@ -49,7 +49,7 @@ EXPECTED_FLAG = {
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[SyntheticClass, dict[str, ItemStats]]:
     path = tmp_path_factory.mktemp("synthetic") / "progress.db"
-    made = generate(path, course_id=COURSE, questions=QUESTIONS, learners=300, attempts=12_000, seed=0, now=NOW)
+    made = generate(path, course_id=COURSE, questions=QUESTIONS, learners=300, attempts=12_000, seed=17, now=NOW)
     keys = {qid: ItemKey(qid, item.version, item.key, tuple(item.letters)) for qid, item in made.items.items()}
     stats = ProgressReports(path).question_stats(COURSE)
     return made, {item.question_id: item for item in item_analysis(stats, keys)}

@@ -294,7 +294,8 @@ def _correlation(x: list[float], y: list[float]) -> float | None:
 
 def _flags(s: ItemStats, key: ItemKey) -> tuple[str, ...]:
     flags = []
-    discrimination = s.point_biserial if s.point_biserial is not None else s.upper_lower
+    # No variance (all right or all wrong, or equal rest scores): undefined, not "barely there".
+    discrimination = s.point_biserial
     if discrimination is not None and discrimination < 0:
         flags.append("Negative discrimination: stronger students do worse on it. Check the key and the wording.")
     elif discrimination is not None and discrimination < WEAK_DISCRIMINATION:
