@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from tutor.ui.auth import signed_in
+from tutor.ui.auth import staff_only
 from tutor.ui.class_view import class_screen
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
 
 st.title("Class progress")
 with shown_errors():
-    class_screen(get_services(), signed_in())
+    class_screen(get_services(), staff_only())

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tutor.ui.auth import signed_in
+from tutor.ui.auth import staff_only
 from tutor.ui.case_library_view import case_library_tab
 from tutor.ui.components import documents_table, ingest_summary
 from tutor.ui.deps import get_services
@@ -10,7 +10,7 @@ from tutor.ui.errors import shown_errors
 
 st.title("Curriculum library")
 services = get_services()
-actor = signed_in()
+actor = staff_only()
 limit = services.settings.max_upload_mb
 material, cases = st.tabs(["Course material", "Clinical cases"])
 

@@ -4,7 +4,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from tutor.content.questions.model import Question, question_problems
-from tutor.ui.auth import signed_in
+from tutor.ui.auth import staff_only
 from tutor.ui.bank_view import bank_table, edit_form, import_summary, review_card
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
@@ -12,7 +12,7 @@ from tutor.ui.errors import shown_errors
 st.title("Question bank")
 services = get_services()
 admin = services.questions
-actor = signed_in()
+actor = staff_only()
 counts = admin.counts(actor)
 left, middle, right = st.columns(3)
 left.metric("Approved (students see these)", counts["approved"])

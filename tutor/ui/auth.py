@@ -57,6 +57,23 @@ def signed_in() -> Actor:
     return actor
 
 
+def staff_only() -> Actor:
+    """For instructor pages: the actor, or a refusal and a stop (the navigation already hides these pages)."""
+    actor = signed_in()
+    if not actor.is_staff:
+        st.error("This is for instructors. Sign in with an instructor account to use it.", icon=":material/lock:")
+        st.stop()
+    return actor
+
+
+def admin_only() -> Actor:
+    actor = signed_in()
+    if actor.role != "admin":
+        st.error("Only an administrator can manage accounts.", icon=":material/lock:")
+        st.stop()
+    return actor
+
+
 def sign_in_screen(services: Services) -> None:
     st.title("tutor")
     st.caption("A medical-education tutor grounded in your course's material.")

@@ -1,0 +1,116 @@
+"""Sign-in, navigation by role and the dashboards under AppTest (the real app, a real data folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.accounts import PASSWORD, add_account, open_signed_in, sign_in
+from tests.question_files import MINI_BANK_YAML
+from tutor.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "mini.yaml").write_text(MINI_BANK_YAML, encoding="utf-8")
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
+    monkeypatch.setenv("TUTOR_QUESTIONS_DIR", str(bank))
+    monkeypatch.setenv("TUTOR_CASES_DIR", str(tmp_path / "no-cases"))
+    return tmp_path / "data"
+
+
+def fresh_app() -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_fresh_installation_creates_its_administrator_first(data_dir: Path):
+    at = fresh_app()
+    assert "Create the administrator" in [s.value for s in at.subheader]
+    fields = {t.label: t for t in at.text_input}
+    fields["Username"].input("root")
+    fields["Your name"].input("Admin")
+    fields["Password (10 characters or more)"].input(PASSWORD)
+    fields["Password again"].input(PASSWORD + "x")
+    next(b for b in at.button if b.label == "Create and sign in").click().run()
+    assert [e.value for e in at.error] == ["The two passwords differ."]
+
+    next(t for t in at.text_input if t.label == "Password again").input(PASSWORD)
+    next(b for b in at.button if b.label == "Create and sign in").click().run()
+    at.switch_page("pages/accounts.py").run()  # only an admin's navigation has it
+    assert not at.exception and at.title[0].value == "Accounts"
+    assert at.dataframe[0].value["Username"].tolist() == ["root"]
+
+
+def test_a_wrong_password_says_so_and_signs_nobody_in(data_dir: Path):
+    add_account(data_dir, "ada", "student")
+    at = fresh_app()
+    sign_in(at, "ada", "not the password")
+    assert [e.value for e in at.error] == ["That username and password do not match an account."]
+    assert "tutor.actor" not in at.session_state
+
+
+def test_a_student_sees_study_pages_only_and_their_own_empty_dashboard(data_dir: Path):
+    add_account(data_dir, "bob", "student")
+    at = open_signed_in(data_dir, "ada", "student")
+    # The navigation offers none of these to a student; even run directly (as AppTest can), each page's
+    # service call refuses and nothing of the class is shown.
+    for page in ("class_progress", "item_analysis", "library", "question_bank", "case_reviews", "accounts"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        assert [e.value for e in at.error][:1] in (
+            ["This is for instructors. Sign in with an instructor account to use it."],
+            ["Only an administrator can manage accounts."],
+        ), (page, [e.value for e in at.error])
+        assert not at.dataframe and "bob" not in str(at.main), page
+    at.switch_page("pages/my_progress.py").run()
+    assert not at.exception
+    assert any("No answers yet" in i.value for i in at.info)
+
+
+def test_an_answer_shows_up_on_my_progress_and_practise_starts_a_block_on_the_weakest_topic(data_dir: Path):
+    at = open_signed_in(data_dir, "ada", "student")
+    at.switch_page("pages/quiz.py").run()
+    next(b for b in at.button if b.label == "Start").click().run()
+    shown = " ".join(m.value for m in at.markdown)
+    at.radio[0].set_value("A" if "congested" in shown else "B")  # a wrong answer, whichever question came
+    next(b for b in at.button if b.label == "Check answer").click().run()
+    assert not at.exception
+
+    at.switch_page("pages/my_progress.py").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Questions answered"] == "1"
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the mastery chart is drawn
+    [practise] = [b for b in at.button if b.label == "Practise"]  # the wrong answer's topic is offered
+    practise.click().run()
+    assert not at.exception and not at.error
+
+
+def test_an_instructor_sees_the_class_item_analysis_and_accounts_are_admin_only(data_dir: Path):
+    add_account(data_dir, "ada", "student", "Ada")
+    at = open_signed_in(data_dir, "dr-lee", "instructor")
+    at.switch_page("pages/class_progress.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Students"] == "1" and metrics["At risk"] == "1"  # Ada has not started
+    assert "no activity yet" in at.dataframe[0].value["Why"].tolist()[0]
+    at.switch_page("pages/item_analysis.py").run()
+    assert not at.exception and any("No question has 20 first responses yet" in i.value for i in at.info)
+    at.switch_page("pages/accounts.py").run()
+    assert [e.value for e in at.error] == ["Only an administrator can manage accounts."] and not at.dataframe
+
+
+def test_signing_out_returns_to_the_sign_in_form(data_dir: Path):
+    at = open_signed_in(data_dir, "ada", "student")
+    at.switch_page("streamlit_app.py").run()  # the entrypoint, with its sidebar (switch_page runs a page alone)
+    assert "Signed in as **Ada**" in " ".join(c.value for c in at.sidebar.caption)
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert "tutor.actor" not in at.session_state
+    assert [b.label for b in at.button] == ["Sign in"]
