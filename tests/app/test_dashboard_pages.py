@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.accounts import PASSWORD, add_account, open_signed_in, sign_in
 from tests.question_files import MINI_BANK_YAML
+from tutor.modes.access import Actor
 from tutor.settings import PROJECT_ROOT
 
 
@@ -114,3 +115,35 @@ def test_signing_out_returns_to_the_sign_in_form(data_dir: Path):
     next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
     assert "tutor.actor" not in at.session_state
     assert [b.label for b in at.button] == ["Sign in"]
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "tutor",
+        "client_secret": "s", "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration"}
+
+
+def sso_app(user: dict) -> AppTest:
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_with_an_identity_provider_the_sign_in_page_offers_it_and_no_password_form(data_dir: Path):
+    at = sso_app({"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Sign in"] and not at.text_input
+
+
+def test_single_sign_on_makes_the_providers_user_a_student_and_keeps_a_role_given_later(data_dir: Path):
+    at = sso_app({"is_logged_in": True, "email": "Ada@Example.org", "name": "Ada Lovelace"})
+    assert not at.error, [e.value for e in at.error]
+    actor = at.session_state["tutor.actor"]
+    assert (actor.username, actor.display_name, actor.role) == ("ada@example.org", "Ada Lovelace", "student")
+    assert [b.label for b in at.sidebar.button] == ["Sign out"]  # no password to change with SSO
+
+    from tutor.ui.deps import get_services
+
+    get_services().accounts.set_role(Actor.operator(), "ada@example.org", "instructor")
+    again = sso_app({"is_logged_in": True, "email": "ada@example.org", "name": "Ada"})
+    assert again.session_state["tutor.actor"].role == "instructor"
