@@ -92,6 +92,16 @@ def run_checks(settings: Settings) -> list[Check]:
             raise RuntimeError("; ".join(problems))
         return f"{settings.local_model}: {path} (hash and GGUF metadata verified)"
 
+    def accounts() -> str:
+        from tutor.progress.accounts import AccountStore
+
+        store = AccountStore(settings.progress_db)
+        everyone = store.accounts()
+        admins = sum(1 for a in everyone if a.role == "admin" and a.active)
+        if not store.can_sign_in_count():
+            return "no account can sign in yet: the first visitor creates the administrator (or `tutor users add`)"
+        return f"{len(everyone)} accounts, {admins} active admin(s)"
+
     def content() -> str:
         files = [p for p in settings.content_dir.rglob("*") if p.is_file()] if settings.content_dir.is_dir() else []
         if not files:
@@ -107,6 +117,7 @@ def run_checks(settings: Settings) -> list[Check]:
     checks.append(_run("progress database", sqlite_file(settings.progress_db, ProgressStore)))
     checks.append(_run("question bank", sqlite_file(settings.bank_db, QuestionBank)))
     checks.append(_run("case library", sqlite_file(settings.cases_db, CaseLibrary)))
+    checks.append(_run("accounts", accounts))
     checks.append(_run("vector index", index))
     checks.append(_run("chat model", chat_model))
     checks.append(_run("bundled content", content))
