@@ -27,6 +27,7 @@ with shown_errors():
     due = services.quiz.due_count(signed_in().learner_id)
     st.page_link("pages/quiz.py", icon=":material/quiz:",
                  label=f"Practise exam questions ({due} review{'s' if due != 1 else ''} due)" if due else "Practise exam questions")
+    st.page_link("pages/my_progress.py", icon=":material/insights:", label="See where you stand: your progress by topic")
     cases = len(services.cases.catalogue())
     if cases:
         st.page_link("pages/cases.py", icon=":material/clinical_notes:",
