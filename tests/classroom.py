@@ -69,9 +69,9 @@ def complete_mini_case(services: Services, actor: Actor) -> str:
     who = actor.learner_id
     session = services.cases.start(who, MINI_CASE_ID).session.session_id
     services.cases.ask(session, who, "what medications is he on")
-    _to_stage(services, who, session, "investigations")
+    to_stage(services, who, session, "investigations")
     services.cases.ask(session, who, "potassium and an ECG")
-    _to_stage(services, who, session, "diagnosis")
+    to_stage(services, who, session, "diagnosis")
     services.cases.submit_differential(session, who, ["Raised potassium", "acute renal failure", "heart attack"])
     services.cases.advance(session, who)
     services.cases.submit_plan(session, who, ["IV calcium gluconate", "insulin and glucose", "give potassium chloride"])
@@ -79,7 +79,7 @@ def complete_mini_case(services: Services, actor: Actor) -> str:
     return session
 
 
-def _to_stage(services: Services, who: int, session: str, stage_id: str) -> None:
+def to_stage(services: Services, who: int, session: str, stage_id: str) -> None:
     while services.cases.view(session, who).stage.id != stage_id:
         view = services.cases.view(session, who)
         if view.blocker and view.stage.kind == "enquiry":

@@ -14,6 +14,7 @@ import pytest
 
 from tests.accounts import DR_LEE
 from tests.case_files import MINI_CASE_ID, MINI_CASE_YAML, POSSIBLE_POINTS
+from tests.classroom import to_stage
 from tutor.errors import TutorError
 from tutor.llm.scripted import Fault, ScriptedChatModel
 from tutor.services import Services, build_services
@@ -51,12 +52,6 @@ def learner(services: Services, name: str = "ada") -> int:
     return services.progress.ensure_learner(name).id
 
 
-def to_stage(services: Services, who: int, session: str, stage_id: str) -> None:
-    while services.cases.view(session, who).stage.id != stage_id:
-        view = services.cases.view(session, who)
-        if view.blocker and view.stage.kind == "enquiry":
-            services.cases.ask(session, who, "medications")
-        services.cases.advance(session, who)
 
 
 def test_requests_reveal_the_case_files_own_findings(services: Services):

@@ -17,7 +17,7 @@ from tutor.db import SQLiteStore
 from tutor.errors import AccountError
 from tutor.progress.migrations import MIGRATIONS
 from tutor.progress.records import Learner, LearnerRole
-from tutor.progress.store import _one, _record
+from tutor.progress.rows import one as _one, record as _record
 
 
 @dataclass(frozen=True)

@@ -36,16 +36,16 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, get_args
+from typing import Any, get_args
 
 import sqlite_utils
-from pydantic import BaseModel
 
 from tutor.db import SQLiteStore
 from tutor.domain import Citation, Quote
 from tutor.errors import StoreError
 from tutor.clock import from_iso, to_iso
 from tutor.progress.migrations import MIGRATIONS
+from tutor.progress.rows import one as _one, record as _record
 from tutor.progress.records import (
     Attempt,
     BlockAnswer,
@@ -72,8 +72,6 @@ BlockReview = Callable[[ReviewCard | None, Attempt, datetime], tuple[ReviewCard,
 
 ReviewUpdate = Callable[[ReviewCard | None], tuple[ReviewCard, dict[str, Any]]]
 """Given the current card (None for a question never reviewed), return the new card and a review log."""
-
-_R = TypeVar("_R", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -577,19 +575,6 @@ class ProgressStore(SQLiteStore):
 
 
 # -- row <-> record -------------------------------------------------------------------------
-
-
-def _record(model: type[_R], row: dict[str, Any]) -> _R:
-    """A record from a row, ignoring columns the record does not know.
-
-    The records forbid unknown fields (a typo in a caller's keyword must fail), but a
-    column added by a later migration must not break a process still running older code.
-    """
-    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
-
-
-def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
-    return next(iter(db.query(sql, params)), None)
 
 
 def _sql_limit(limit: int | None) -> int:
