@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -85,6 +84,7 @@ STAFF_ONLY: dict[str, Callable[[Services, Actor], object]] = {
 ADMIN_ONLY: dict[str, Callable[[Services, Actor], object]] = {
     "AccountService.add": lambda s, a: s.accounts.add(a, f"new-{a.role}", "New", "student", "a long new password"),
     "AccountService.set_password": lambda s, a: s.accounts.set_password(a, "bob", "a long test password"),
+    "AccountService.import_roster": lambda s, a: s.accounts.import_roster(a, "username,password\n"),
     "AccountService.set_role": lambda s, a: s.accounts.set_role(a, "bob", "student"),
     "AccountService.set_active": lambda s, a: s.accounts.set_active(a, "bob", True),
 }

@@ -86,3 +86,10 @@ def test_export_attempts_and_items_as_csv(run, env, tmp_path: Path, embedder):
     parsed = list(csv.DictReader(io.StringIO(items.output)))
     assert sorted(r["question_id"] for r in parsed) == sorted(block.question_ids)
     assert {r["responses"] for r in parsed} == {"1"}
+
+
+def test_a_roster_without_the_needed_columns_is_refused_whole(run, tmp_path: Path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email\nAda,ada@example.org\n", encoding="utf-8")
+    result = run("users", "import", str(roster))
+    assert result.exit_code == 1 and "username and password are required" in result.output

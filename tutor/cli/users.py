@@ -8,15 +8,12 @@ a class at once from a CSV with ``username,display_name,role,password`` columns.
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from pathlib import Path
 
 import click
 
 from tutor.cli.common import EXIT_PARTIAL, OPERATOR, build, emit_json
-from tutor.errors import TutorError
 from tutor.modes.accounts import ROLES
 
 _ROLE = click.Choice(ROLES)
@@ -86,22 +83,13 @@ def disable(username: str, enable: bool) -> None:
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(roster: Path) -> None:
     """Create accounts from a CSV roster: username,display_name,role,password (header row required)."""
-    services = build()
-    rows = list(csv.DictReader(io.StringIO(roster.read_text(encoding="utf-8-sig"))))
-    missing = {"username", "password"} - set(rows[0] if rows else {})
-    if missing:
-        raise click.UsageError(f"The roster needs the columns username and password (missing: {', '.join(sorted(missing))}).")
-    failed = 0
-    for line, row in enumerate(rows, start=2):
-        try:
-            services.accounts.add(OPERATOR, row["username"], row.get("display_name") or "", (row.get("role") or "student").strip(),
-                                  row["password"])  # type: ignore[arg-type]
-            click.echo(f"line {line}: created {row['username']!r}")
-        except TutorError as exc:
-            failed += 1
-            click.secho(f"line {line}: {row.get('username')!r} not created: {exc.user_message}", fg="yellow", err=True)
-    click.echo(f"{len(rows) - failed} account(s) created, {failed} refused.")
-    if failed:
+    result = build().accounts.import_roster(OPERATOR, roster.read_text(encoding="utf-8"))
+    for username in result.created:
+        click.echo(f"created {username!r}")
+    for line, username, why in result.refused:
+        click.secho(f"line {line}: {username!r} not created: {why}", fg="yellow", err=True)
+    click.echo(f"{len(result.created)} account(s) created, {len(result.refused)} refused.")
+    if result.refused:
         sys.exit(EXIT_PARTIAL)
 
 

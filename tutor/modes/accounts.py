@@ -18,7 +18,10 @@ with no password, and an admin can make it an instructor (``tutor users role``).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -37,6 +40,14 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$")
 ROLES: tuple[LearnerRole, ...] = ("student", "instructor", "admin")
+
+
+@dataclass
+class RosterResult:
+    """What a roster import did, line by line (line numbers as a spreadsheet shows them)."""
+
+    created: list[str] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (line, username, why)
 
 
 class AccountService:
@@ -112,6 +123,24 @@ class AccountService:
         """A new account (admin only); ``password`` None makes an account for single sign-on only."""
         actor.require_admin()
         return self._create(username, display_name, role, password)
+
+    def import_roster(self, actor: Actor, text: str) -> RosterResult:
+        """Accounts from CSV text with a header ``username,display_name,role,password``; bad rows are named."""
+        actor.require_admin()
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        if not {"username", "password"} <= set(reader.fieldnames or ()):
+            raise AccountError("A roster is CSV with a header row: username, display_name, role, password "
+                               "(username and password are required).")
+        result = RosterResult()
+        for line, row in enumerate(reader, start=2):
+            username = (row.get("username") or "").strip()
+            try:
+                self._create(username, row.get("display_name") or "", (row.get("role") or "student").strip().lower(),  # type: ignore[arg-type]
+                             row.get("password") or "")
+                result.created.append(username)
+            except AccountError as exc:
+                result.refused.append((line, username, exc.user_message))
+        return result
 
     def set_password(self, actor: Actor, username: str, password: str) -> Learner:
         actor.require_admin()

@@ -50,4 +50,16 @@ def accounts_screen(services, actor: Actor) -> None:
                     if outcome.ok:
                         st.toast(f"Saved {chosen}.")
                         st.rerun()
+    with st.expander("Add a whole class from a roster (CSV)"):
+        with st.form("account.roster", clear_on_submit=True):
+            roster = st.file_uploader("CSV with the columns username, display_name, role, password", type=["csv"])
+            if st.form_submit_button("Create the accounts", icon=":material/group_add:"):
+                if roster is None:
+                    st.warning("Choose a CSV file first.")
+                else:
+                    with shown_errors():
+                        result = services.accounts.import_roster(actor, roster.getvalue().decode("utf-8", errors="replace"))
+                        st.success(f"{len(result.created)} account(s) created.")
+                        for line, username, why in result.refused:
+                            st.error(f"Line {line} ({username or 'no username'}): {why}")
     st.caption("From the command line: `tutor users add NAME --role instructor`, `tutor users import roster.csv`.")
