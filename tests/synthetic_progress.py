@@ -7,22 +7,21 @@ Why it exists and why it looks like this:
   (``tests/bench/dashboard_scale.py``). Going through ``ProgressStore.grade`` one answer
   at a time would take hours, so rows are written with bulk SQL (``executemany``, one
   transaction per batch) into a file whose schema the real store created
-  (``ProgressStore(path).ensure_course(...)`` applies the migrations first). The
-  whole class is simulated with numpy first; 1,000,000 attempts take well under two
-  minutes on two cores.
+  (``ProgressStore(path).ensure_course(...)`` applies the migrations first). The whole
+  class is simulated with numpy first; 1,000,000 attempts take about 30 s on two cores.
 * Answers follow a two-parameter IRT model: learner ability theta ~ N(0, 1), item
-  difficulty b ~ N(0, 1) (for a clean item, drawn again until its expected share right
-  is 0.3-0.9, so that it is not "very hard" or "very easy" by chance), discrimination a ~ U(0.8, 2.0) and
-  P(right) = 1 / (1 + exp(-a (theta - b))). Wrong answers pick a distractor with
-  skewed, per-item weights. Each repeat of a question adds to the learner's effective
-  ability (later attempts are more often right); first responses, which item analysis
-  uses, follow the model exactly.
+  difficulty b ~ N(0, 1), discrimination a ~ U(0.8, 2.0) and
+  P(right) = 1 / (1 + exp(-a (theta - b))). A clean item's b is drawn again until its
+  expected share right is 0.3-0.9, so that it is not "very hard" or "very easy" by
+  chance. Wrong answers pick a distractor with skewed, per-item weights. Each repeat of
+  a question adds to the learner's effective ability (later attempts are more often
+  right); first responses, which item analysis uses, follow the model exactly.
 * Bad items are planted on purpose and returned with what is wrong with each, so a test
   can assert that item analysis flags exactly those: a miskeyed item (the stored key is
-  the most tempting distractor: weak students pick it, strong ones the real answer), an item almost everyone gets
-  right, one almost nobody gets right, one that does not discriminate (a = 0), and one
-  where strong students prefer a distractor to the key. One "reference" item
-  (a = 1.5, b = 0) is a typical good item.
+  the most tempting distractor: weak students pick it, strong ones the real answer), an
+  item almost everyone gets right, one almost nobody gets right, one that does not
+  discriminate (a = 0), and one where strong students prefer a distractor to the key.
+  One "reference" item (a = 1.5, b = 0) is a typical good item.
 * Attempts look like the quiz writes them: in blocks (``<block id>:<position>`` ids,
   tutor or exam mode), exam-block answers stamped together at the block's end with
   some left blank, realistic times, the question's version, rows in commit
@@ -251,11 +250,11 @@ def _items(
         wrong = [o for o in range(n_options[i]) if o != answer[i]]
         weights = np.array(DISTRACTOR_WEIGHTS[: len(wrong)])
         shares = np.zeros(len(LETTERS))
-        order = list(rng.permutation(wrong))
+        ranked = list(rng.permutation(wrong))
         if kinds[i] == "miskeyed":  # the stored key is the most tempting wrong answer: weak students pick it
-            order.remove(key[i])
-            order.insert(0, key[i])
-        shares[order] = weights / weights.sum()
+            ranked.remove(key[i])
+            ranked.insert(0, key[i])
+        shares[ranked] = weights / weights.sum()
         cumweights[i] = np.cumsum(shares)
     model = _Model(a, b, key, answer, attractor, kinds, cumweights, n_options)
     items = {}

@@ -25,7 +25,9 @@ import pytest
 
 from tests.synthetic_progress import PLANT_KINDS, SyntheticClass, generate
 from tutor.clock import from_iso
-from tutor.progress.analytics import ItemKey, ItemStats, item_analysis
+from tutor.progress.analytics import (
+    CaseObjectiveResult, ItemKey, ItemStats, QuestionTags, class_mastery, item_analysis, mastery,
+)
 from tutor.progress.migrations import STATS_REBUILD_SELECT
 from tutor.progress.records import Attempt
 from tutor.progress.reports import ProgressReports
@@ -131,6 +133,30 @@ def test_the_class_is_there_for_the_dashboards(tmp_path: Path):
     card = ProgressStore(path, now=lambda: NOW).load_card(learner, question)
     new, log = review(card, learner_id=learner, question_id=question, correct=True, time_taken_ms=30_000, now=NOW)
     assert new.last_review == NOW and new.due > NOW and log["rating"] == 3
+
+
+@pytest.mark.parametrize("dimension", ["objective", "topic", "system"])
+def test_the_class_heatmap_agrees_with_each_learners_mastery(tmp_path: Path, dimension):
+    """class_mastery takes a shortcut (no evidence objects); it must give mastery()'s numbers."""
+    path = tmp_path / "progress.db"
+    made = generate(path, course_id=COURSE, questions=QUESTIONS, learners=40, attempts=2_000, seed=13, now=NOW)
+    reports = ProgressReports(path)
+    stats = reports.question_stats(COURSE)
+    cases = [CaseObjectiveResult(r.learner_id, r.session_id, r.case_id, r.case_id, r.objective, r.earned, r.possible,
+                                 r.at) for r in reports.case_scores()]
+    # Some questions share a case objective's name (questions and cases in one group), one has
+    # no tags for the dimension, one is not in the bank any more.
+    tags = {qid: QuestionTags(f"topic-{i % 5}", None if i == 3 else f"system-{i % 3}",
+                              "diagnosis" if i % 4 == 0 else f"objective-{i % 7}", qid)
+            for i, (qid, *_) in enumerate(QUESTIONS[:-1])}
+    expected = []
+    for learner in sorted({s.learner_id for s in stats} | {c.learner_id for c in cases}):
+        mine = [s for s in stats if s.learner_id == learner]
+        their_cases = [c for c in cases if c.learner_id == learner] if dimension == "objective" else []
+        expected += [(learner, m.name, m.share, m.possible) for m in mastery(mine, tags, their_cases, dimension)]
+    cells = class_mastery(stats, tags, cases if dimension == "objective" else (), dimension)
+    assert [(c.learner_id, c.name, c.share, c.possible) for c in cells] == expected
+    assert len(expected) > len(made.learner_ids)
 
 
 def _stats(conn: sqlite3.Connection) -> list[tuple]:

@@ -136,19 +136,30 @@ class Dashboards:
         actor.require_staff()
         return self._reports.students(self._course, self._now())
 
-    def class_overview(self, actor: Actor, dimension: Dimension = "objective") -> ClassOverview:
+    def class_overview(
+        self, actor: Actor, dimension: Dimension = "objective", *, heatmap_rows: int | None = None
+    ) -> ClassOverview:
+        """The class at a glance; the heatmap maps the ``heatmap_rows`` weakest students (None: everyone).
+
+        Mapping only the rows a chart can show keeps the view fast in a class of thousands
+        (0.5 s instead of 1.5 s at 2,000 students; see the README's figures).
+        """
         actor.require_staff()
         now = self._now()
         students = self._reports.students(self._course, now)
-        enrolled = {s.learner_id for s in students}
-        stats = [s for s in self._reports.question_stats(self._course) if s.learner_id in enrolled]
-        case_rows = [r for r in self._reports.case_scores() if r.learner_id in enrolled]
+        mapped = {s.learner_id for s in students}
+        if heatmap_rows is not None:
+            weakest = sorted(students, key=lambda s: (s.share if s.share is not None else 2.0, s.username))
+            mapped = {s.learner_id for s in weakest[:heatmap_rows]}
+        stats = self._reports.question_stats(self._course, learner_ids=mapped)
+        case_rows = [r for r in self._reports.case_scores() if r.learner_id in {s.learner_id for s in students}]
         cases = self._case_results(case_rows)
+        mapped_cases = [c for c in cases if c.learner_id in mapped]
         return ClassOverview(
             students=students,
             at_risk=analytics.students_at_risk(students, now),
             dimension=dimension,
-            cells=analytics.class_mastery(stats, self._tags(), cases if dimension == "objective" else (), dimension),
+            cells=analytics.class_mastery(stats, self._tags(), mapped_cases if dimension == "objective" else (), dimension),
             usage=self._reports.usage(self._course, now - timedelta(days=USAGE_DAYS)),
             cases=self._case_reports(cases),
             active_last_week=sum(1 for s in students if s.last_active and now - s.last_active <= timedelta(days=7)),

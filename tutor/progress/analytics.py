@@ -381,15 +381,45 @@ def class_mastery(
     cases: Iterable[CaseObjectiveResult],
     dimension: Dimension,
 ) -> list[Cell]:
-    """Every learner's mastery per topic / system / objective (the heatmap's cells)."""
-    by_learner: dict[int, list[QuestionStat]] = defaultdict(list)
+    """Every learner's mastery per topic / system / objective (the heatmap's cells).
+
+    The same numbers, in the same order, as :func:`mastery` per learner, without building
+    the evidence a cell does not show: a class is ~130,000 question rows, and allocating
+    an ``Evidence`` and a ``Mastery`` for each (and the garbage collector's passes over
+    them) took most of the class view's time. Questions count as whole numbers here;
+    mastery() adds the same points as floats 1.0 / 0.0, which sum exactly.
+    """
+    latest: dict[int, dict[str, QuestionStat]] = defaultdict(dict)  # learner -> latest_per_question
     for stat in stats:
-        by_learner[stat.learner_id].append(stat)
+        mine = latest[stat.learner_id]
+        seen = mine.get(stat.question_id)
+        if seen is None or stat.last_at > seen.last_at:
+            mine[stat.question_id] = stat
+    names = {qid: getattr(tag, dimension) for qid, tag in tags.items()}
     cases_by_learner: dict[int, list[CaseObjectiveResult]] = defaultdict(list)
     for result in cases:
         cases_by_learner[result.learner_id].append(result)
     cells = []
-    for learner in sorted(set(by_learner) | set(cases_by_learner)):
-        for m in mastery(by_learner.get(learner, ()), tags, cases_by_learner.get(learner, ()), dimension):
-            cells.append(Cell(learner, m.name, m.share, m.possible))
+    for learner in sorted(set(latest) | set(cases_by_learner)):
+        right: dict[str, int] = {}
+        answered: dict[str, int] = {}
+        for stat in latest.get(learner, {}).values():
+            name = names.get(stat.question_id)
+            if name:
+                right[name] = right.get(name, 0) + stat.last_correct
+                answered[name] = answered.get(name, 0) + 1
+        case_points: dict[str, tuple[list[float], list[float]]] = {}
+        if dimension == "objective":
+            for result in latest_per_case(cases_by_learner.get(learner, ())):
+                earned, possible = case_points.setdefault(result.objective, ([], []))
+                earned.append(result.earned)
+                possible.append(result.possible)
+        found = []
+        for name in {**answered, **case_points}:  # mastery() adds questions first, then cases
+            earned, possible = case_points.get(name, ((), ()))
+            total = sum([float(right.get(name, 0)), *earned])
+            out_of = sum([float(answered.get(name, 0)), *possible])
+            found.append((total / out_of if out_of else 0.0, -out_of, name))  # mastery()'s order
+        found.sort()
+        cells.extend(Cell(learner, name, share, -minus_possible) for share, minus_possible, name in found)
     return cells

@@ -19,7 +19,7 @@ _DIMENSIONS = {"Learning objective": "objective", "Topic": "topic", "System": "s
 
 def class_screen(services, actor: Actor) -> None:
     label = st.segmented_control("Mastery by", list(_DIMENSIONS), default="Topic", key="class.dimension")
-    overview = services.dashboards.class_overview(actor, _DIMENSIONS[label or "Topic"])
+    overview = services.dashboards.class_overview(actor, _DIMENSIONS[label or "Topic"], heatmap_rows=HEATMAP_ROWS)
     students = overview.students
     if not students:
         st.info("No students yet. Add them on the **Accounts** page or with `tutor users add`.", icon=":material/group_add:")
@@ -52,7 +52,7 @@ def class_screen(services, actor: Actor) -> None:
     with heat:
         names = {s.learner_id: s.display_name for s in students}
         order = {s.learner_id: (s.share if s.share is not None else 2.0) for s in students}
-        shown = sorted({c.learner_id for c in overview.cells}, key=lambda lid: order.get(lid, 2.0))[:HEATMAP_ROWS]
+        shown = sorted({c.learner_id for c in overview.cells}, key=lambda lid: (order.get(lid, 2.0), names.get(lid, "")))
         cells = [c for c in overview.cells if c.learner_id in set(shown)]
         if not cells:
             st.info("No answers yet to map.")
@@ -72,10 +72,7 @@ def class_screen(services, actor: Actor) -> None:
                                  column_config={"Class mean": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
                                  hide_index=True)
     with one:
-        by_label = {f"{s.display_name} ({s.username})": s.learner_id for s in students}
-        choice = st.selectbox("Student", list(by_label), index=None, placeholder="Choose a student")
-        if choice:
-            learner_dashboard(services, actor, by_label[choice])
+        _one_student(services, actor, {f"{s.display_name} ({s.username})": s.learner_id for s in students})
     with export:
         st.write("Every attempt in the course (one row per answer), or the item analysis, as CSV.")
         left, right = st.columns(2)
@@ -84,3 +81,11 @@ def class_screen(services, actor: Actor) -> None:
         right.download_button("Item analysis (CSV)", lambda: services.dashboards.items_csv(actor),
                               file_name="item-analysis.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
         st.caption("The same from the command line: `tutor export attempts --out attempts.csv`, `tutor export items`.")
+
+
+@st.fragment
+def _one_student(services, actor: Actor, by_label: dict[str, int]) -> None:
+    """A fragment: choosing a student reruns this tab only, not the whole class view."""
+    choice = st.selectbox("Student", list(by_label), index=None, placeholder="Choose a student")
+    if choice:
+        learner_dashboard(services, actor, by_label[choice])
