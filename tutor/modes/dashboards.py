@@ -173,7 +173,7 @@ class Dashboards:
             qid: ItemKey(qid, q.version, q.question.answer, tuple(LETTERS[: len(q.question.options)]))
             for qid, q in questions.items()
         }
-        items = analytics.item_analysis(self._reports.question_stats(self._course), keys, min_responses=min_responses)
+        items = analytics.item_analysis(self._reports.first_responses(self._course), keys, min_responses=min_responses)
         reports = [ItemReport(item, questions[item.question_id]) for item in items]
         return sorted(reports, key=lambda r: (not r.stats.dubious, r.stats.point_biserial or 0.0, r.stats.question_id))
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Dimension = Literal["topic", "system", "objective"]
 
@@ -65,6 +65,16 @@ class QuestionStat:
     first_correct: bool
     last_correct: bool
     last_at: datetime
+
+
+class FirstResponse(NamedTuple):
+    """What item analysis reads of a ``question_stats`` row (a :class:`QuestionStat` has the same fields)."""
+
+    learner_id: int
+    question_id: str
+    version: int
+    first_chosen: str | None
+    first_correct: bool
 
 
 @dataclass(frozen=True)
@@ -220,7 +230,7 @@ class ItemStats:
 
 
 def item_analysis(
-    stats: Iterable[QuestionStat],
+    stats: Iterable[FirstResponse | QuestionStat],
     keys: Mapping[str, ItemKey],
     *,
     min_responses: int = MIN_RESPONSES,
