@@ -91,21 +91,67 @@ def serve(root: Path, replies: list[str], extra_env: dict[str, str] | None = Non
         log.close()
 
 
-def sign_in(page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form, from the keyboard, and wait for the navigation of the signed-in app."""
+def wait_for_app_run(page) -> None:
+    """Wait until the script run in progress (if any) has finished, as Streamlit's own browser tests do.
+
+    Acting on a page whose run is still going on is racy in Streamlit's front end: a
+    search submitted right after a sign-in and a page switch was sometimes dropped, and
+    signing out before the first page after a sign-in had finished sometimes brought the
+    sign-in form back with the previous user's username and password still in it.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    running = page.locator("[data-testid='stApp'][data-test-script-state='running']")
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    try:  # the run a click or key press started (on a busy machine it may take a moment to begin)
+        running.wait_for(state="attached", timeout=1000)
+    except PlaywrightTimeout:
+        pass  # it was over before we looked, or there was none
+    while True:
+        idle.wait_for(state="attached")
+        page.wait_for_timeout(250)
+        if idle.count():  # still idle a moment later: not just between a run and the rerun it asked for
+            return
+
+
+def fill_sign_in(page, username: str, password: str) -> None:
+    """Type into the sign-in form from the keyboard and press Enter (replacing anything already in the fields)."""
     form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Sign in", exact=True))
     form.get_by_label("Username").click()
+    page.keyboard.press("ControlOrMeta+A")
     page.keyboard.type(username)
     page.keyboard.press("Tab")
+    page.keyboard.press("ControlOrMeta+A")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form and wait for the signed-in app's navigation and its first page."""
+    fill_sign_in(page, username, password)
     page.get_by_text("Signed in as").wait_for()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").wait_for()
+    wait_for_app_run(page)
+
+
+def reload_and_sign_in(page, username: str, password: str = PASSWORD) -> None:
+    """Reload the page: a new Streamlit session, which has to sign in again.
+
+    On a page's own address a signed-out session's navigation holds only the sign-in
+    page, so Streamlit first says "Page not found" and runs the main page (the sign-in);
+    after signing in the app opens on Home.
+    """
+    page.reload()
+    page.get_by_role("dialog").get_by_text("Page not found").wait_for()
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="detached")
+    sign_in(page, username, password)
 
 
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in", exact=True).wait_for()
+    wait_for_app_run(page)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.accounts import add_account
-from tests.e2e.conftest import INSTRUCTOR, STUDENT, serve, sign_in, sign_out
+from tests.e2e.conftest import INSTRUCTOR, STUDENT, reload_and_sign_in, serve, sign_in, sign_out
 from tests.markdown_files import write_markdown
 from tests.question_files import MINI_BANK_YAML, POTASSIUM_QUOTE, potassium_passage
 
@@ -86,8 +86,7 @@ def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(pa
     page.get_by_text(re.compile(r"1 draft\(s\) added to the review queue")).wait_for()
     shot(page, "11-bank-drafted")
 
-    page.reload()  # a new browser session: sign in again
-    sign_in(page, INSTRUCTOR)
+    reload_and_sign_in(page, INSTRUCTOR)
     open_page(page, "Question bank")
     page.get_by_role("tab", name="Review queue (1)").click()
     page.get_by_text("Checks passed before it reached you").click()
@@ -140,8 +139,7 @@ def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(pag
     page.get_by_text("1 of 3 answered").wait_for()
     shot(page, "17-quiz-exam-in-progress")
 
-    page.reload()  # the block lives on the server, not in the browser (a new session: sign in again)
-    sign_in(page, "bo")
+    reload_and_sign_in(page, "bo")  # the block lives on the server, not in the browser
     open_page(page, "Quiz")
     page.get_by_text("1 of 3 answered").wait_for()
     page.get_by_role("button", name="Finish the block").click()
