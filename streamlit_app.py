@@ -10,6 +10,7 @@ import streamlit as st
 from tutor.ui.auth import account_menu, current_actor
 from tutor.ui.deps import ensure_library, get_services
 from tutor.ui.errors import shown_errors
+from tutor.ui.notices import show_pending
 
 st.set_page_config(page_title="tutor", page_icon=":material/stethoscope:", layout="wide")
 
@@ -46,4 +47,5 @@ else:
     navigation = st.navigation(pages)
     account_menu(services, actor)
 st.sidebar.caption("An educational tool, not clinical advice. Always check the cited course material.")
+show_pending()
 navigation.run()

@@ -8,6 +8,7 @@ from tutor.ui.auth import staff_only
 from tutor.ui.bank_view import bank_table, edit_form, import_summary, review_card
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
+from tutor.ui.notices import confirm
 
 st.title("Question bank")
 services = get_services()
@@ -37,13 +38,11 @@ with review:
                         st.error("Fix these before approving: " + "; ".join(question_problems(exc)))
                     else:
                         admin.approve(actor, item.id, edited=edited)
-                        st.toast(f"Approved {item.id}: students can now get it.", icon=":material/check:")
-                        st.rerun()
+                        confirm(f"Approved {item.id}: students can now get it.")
             elif action == "reject":
                 with shown_errors():
                     admin.reject(actor, item.id, reason=reason)
-                    st.toast(f"Rejected {item.id}.")
-                    st.rerun()
+                    confirm(f"Rejected {item.id}.")
 
 with upload:
     limit = services.settings.max_upload_mb

@@ -7,6 +7,7 @@ import streamlit as st
 from tutor.modes.access import Actor
 from tutor.modes.accounts import ROLES
 from tutor.ui.errors import shown_errors
+from tutor.ui.notices import confirm
 
 
 def accounts_screen(services, actor: Actor) -> None:
@@ -28,8 +29,7 @@ def accounts_screen(services, actor: Actor) -> None:
             with shown_errors() as outcome:
                 services.accounts.add(actor, username, name, role, password)
             if outcome.ok:
-                st.toast(f"Added {username}. Give them the password through a safe channel.")
-                st.rerun()
+                confirm(f"Added {username}. Give them the password through a safe channel.")
     with change:
         by_name = {a.username: a for a in accounts}
         chosen = st.selectbox("Change an account", list(by_name), index=None, placeholder="Choose an account")
@@ -48,8 +48,7 @@ def accounts_screen(services, actor: Actor) -> None:
                         if active != account.active:
                             services.accounts.set_active(actor, chosen, active)
                     if outcome.ok:
-                        st.toast(f"Saved {chosen}.")
-                        st.rerun()
+                        confirm(f"Saved {chosen}.")
     with st.expander("Add a whole class from a roster (CSV)"):
         with st.form("account.roster", clear_on_submit=True):
             roster = st.file_uploader("CSV with the columns username, display_name, role, password", type=["csv"])

@@ -84,7 +84,7 @@ def sign_in_screen(services: Services) -> None:
     if services.accounts.needs_first_admin():
         _first_admin_form(services)
         return
-    with st.form("sign-in", enter_to_submit=True, border=True, width=420):
+    with st.form("sign-in", clear_on_submit=True, enter_to_submit=True, border=True, width=420):
         st.subheader("Sign in")
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -99,7 +99,7 @@ def _first_admin_form(services: Services) -> None:
     st.info("Welcome. This installation has no accounts yet: create the administrator account first. "
             "Students and instructors are added afterwards, on the Accounts page or with `tutor users add`.",
             icon=":material/waving_hand:")
-    with st.form("first-admin", enter_to_submit=True, border=True, width=420):
+    with st.form("first-admin", clear_on_submit=True, enter_to_submit=True, border=True, width=420):
         st.subheader("Create the administrator")
         username = st.text_input("Username", autocomplete="username")
         name = st.text_input("Your name")
@@ -126,7 +126,7 @@ def account_menu(services: Services, actor: Actor) -> None:
         left, right = st.columns(2)
         if not sso_configured():
             with left.popover("Password", icon=":material/key:"):
-                with st.form("change-password", enter_to_submit=True, border=False):
+                with st.form("change-password", clear_on_submit=True, enter_to_submit=True, border=False):
                     current = st.text_input("Current password", type="password", autocomplete="current-password")
                     new = st.text_input("New password", type="password", autocomplete="new-password")
                     if st.form_submit_button("Change password"):

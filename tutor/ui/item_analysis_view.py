@@ -14,6 +14,7 @@ from tutor.modes.access import Actor
 from tutor.progress.analytics import MIN_RESPONSES
 from tutor.ui import charts
 from tutor.ui.errors import shown_errors
+from tutor.ui.notices import confirm
 
 
 def item_analysis_screen(services, actor: Actor) -> None:
@@ -69,5 +70,4 @@ def _detail(services, actor: Actor, report) -> None:
                 with shown_errors() as outcome:
                     services.dashboards.send_back_to_review(actor, stats.question_id, reason)
                 if outcome.ok:
-                    st.toast(f"{stats.question_id} is back in the review queue and out of students' quizzes.")
-                    st.rerun()
+                    confirm(f"{stats.question_id} is back in the review queue and out of students' quizzes.")
