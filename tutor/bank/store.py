@@ -148,16 +148,29 @@ class QuestionBank(SQLiteStore):
         return self.get(question_id)
 
     def reject(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
+        return self._judge(question_id, "rejected", reviewer, reason,
+                           missing_reason="Give a reason for rejecting the question; the author learns from it.")
+
+    def return_to_review(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
+        """Take an approved question out of the quiz pool and back into the review queue, with why."""
+        return self._judge(question_id, "draft", reviewer, reason, only_from="approved",
+                           missing_reason="Say why the question goes back to review; the reviewer needs to know.")
+
+    def _judge(self, question_id: str, status: Status, reviewer: str, reason: str, *, missing_reason: str,
+               only_from: Status | None = None) -> BankQuestion:
+        """A reviewer's decision that takes a question out of students' quizzes, with the reason kept."""
         reason = reason.strip()
         if not reason:
-            raise StoreError("Give a reason for rejecting the question; the author learns from it.")
+            raise StoreError(missing_reason)
         with self._write() as db:
-            _existing(db, question_id)
+            row = _existing(db, question_id)
+            if only_from is not None and row["status"] != only_from:
+                raise StoreError(f"Question {question_id} is not in use (it is {row['status']}).")
             stamp = to_iso(self._now())
             db.execute(
-                "UPDATE questions SET status = 'rejected', review_note = ?, reviewed_by = ?, reviewed_at = ?,"
+                "UPDATE questions SET status = ?, review_note = ?, reviewed_by = ?, reviewed_at = ?,"
                 " updated_at = ? WHERE id = ?",
-                [reason, reviewer, stamp, stamp, question_id],
+                [status, reason, reviewer, stamp, stamp, question_id],
             )
         return self.get(question_id)
 
@@ -206,23 +219,6 @@ class QuestionBank(SQLiteStore):
         with self._read() as db:
             rows = db.query(f"SELECT id, version FROM questions WHERE id IN ({','.join('?' * len(ids))})", list(ids))
             return {row["id"]: row["version"] for row in rows}
-
-    def return_to_review(self, question_id: str, *, reviewer: str, reason: str) -> BankQuestion:
-        """Take an approved question out of the quiz pool and back into the review queue, with why."""
-        reason = reason.strip()
-        if not reason:
-            raise StoreError("Say why the question goes back to review; the reviewer needs to know.")
-        with self._write() as db:
-            row = _existing(db, question_id)
-            if row["status"] != "approved":
-                raise StoreError(f"Question {question_id} is not in use (it is {row['status']}).")
-            stamp = to_iso(self._now())
-            db.execute(
-                "UPDATE questions SET status = 'draft', review_note = ?, reviewed_by = ?, reviewed_at = ?,"
-                " updated_at = ? WHERE id = ?",
-                [reason, reviewer, stamp, stamp, question_id],
-            )
-        return self.get(question_id)
 
     def stems(self, course_id: str) -> dict[str, str]:
         """id -> stem of every question that is not rejected (for near-duplicate checks)."""

@@ -147,12 +147,13 @@ class Dashboards:
         actor.require_staff()
         now = self._now()
         students = self._reports.students(self._course, now)
-        mapped = {s.learner_id for s in students}
+        enrolled = {s.learner_id for s in students}
+        mapped = enrolled
         if heatmap_rows is not None:
             weakest = sorted(students, key=lambda s: (s.share if s.share is not None else 2.0, s.username))
             mapped = {s.learner_id for s in weakest[:heatmap_rows]}
         stats = self._reports.question_stats(self._course, learner_ids=mapped)
-        case_rows = [r for r in self._reports.case_scores() if r.learner_id in {s.learner_id for s in students}]
+        case_rows = [r for r in self._reports.case_scores() if r.learner_id in enrolled]
         cases = self._case_results(case_rows)
         mapped_cases = [c for c in cases if c.learner_id in mapped]
         return ClassOverview(
