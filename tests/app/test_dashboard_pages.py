@@ -148,3 +148,18 @@ def test_single_sign_on_makes_the_providers_user_a_student_and_keeps_a_role_give
     get_services().accounts.set_role(Actor.operator(), "ada@example.org", "instructor")
     again = sso_app({"is_logged_in": True, "email": "ada@example.org", "name": "Ada"})
     assert again.session_state["tutor.actor"].role == "instructor"
+
+
+def test_nobody_signed_in_gets_nothing_from_any_page(data_dir: Path):
+    add_account(data_dir, "ada", "student")
+    at = fresh_app()
+    for page in ("home", "my_progress", "ask", "quiz", "cases", "search", "class_progress", "item_analysis",
+                 "library", "question_bank", "case_reviews", "accounts"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):  # the browser: "page not found"
+            at.switch_page(f"pages/{page}.py")
+    assert [p.split("/")[-1] for p in _registered(at)] == ["sign_in.py"]
+    assert not at.dataframe and not at.metric and "tutor.actor" not in at.session_state
+
+
+def _registered(at: AppTest) -> list[str]:
+    return [info["script_path"] for info in at._registered_pages.values() if info.get("script_path")]

@@ -250,3 +250,71 @@ def test_account_self_service_is_only_ever_ones_own(classroom: Classroom):
 def test_the_first_admin_form_is_closed_once_anyone_can_sign_in(classroom: Classroom):
     with pytest.raises(AccessDenied):
         classroom.services.accounts.create_first_admin("intruder", "Intruder", "a long intruder password")
+
+
+# -- fuzzed ids -----------------------------------------------------------------------------
+
+FUZZED_IDS = ["", " ", "0", "-1", "999999999999", "' OR '1'='1", "../../etc/passwd", "%00", "\u202e", "🙂" * 10,
+              "a" * 5000, "null", "[]", "{\"$ne\": null}"]
+
+
+@pytest.mark.parametrize("fuzzed", FUZZED_IDS)
+def test_fuzzed_ids_reach_nothing_and_never_crash(classroom: Classroom, fuzzed: str):
+    services, ada = classroom.services, classroom.ada
+    own_work = [
+        lambda: services.quiz.block(ada.learner_id, fuzzed),
+        lambda: services.quiz.answer(ada.learner_id, fuzzed, 0, "A"),
+        lambda: services.quiz.save(ada.learner_id, fuzzed, 0, "A"),
+        lambda: services.quiz.finish(ada.learner_id, fuzzed),
+        lambda: services.cases.view(fuzzed, ada.learner_id),
+        lambda: services.cases.ask(fuzzed, ada.learner_id, "medications"),
+        lambda: services.cases.advance(fuzzed, ada.learner_id),
+        lambda: services.cases.abandon(fuzzed, ada.learner_id),
+        lambda: services.cases.start(ada.learner_id, fuzzed),
+        lambda: services.cases.review(classroom.instructor, fuzzed),
+        lambda: services.cases.override(classroom.instructor, fuzzed, percent=50, reason="x"),
+        lambda: services.dashboards.send_back_to_review(classroom.instructor, fuzzed, "x"),
+        lambda: services.case_files.set_status(classroom.instructor, fuzzed, "withdrawn"),
+    ]
+    for call in own_work:
+        with pytest.raises(TutorError):  # a clear refusal, never an exception of another kind
+            call()
+    assert services.tutor.history(ada.learner_id, fuzzed) == []
+    assert services.case_files.yaml_text(classroom.instructor, fuzzed) is None
+
+
+@pytest.mark.parametrize("learner_id", [-1, 0, 2**62, 10**6])
+def test_fuzzed_learner_ids_give_no_dashboard(classroom: Classroom, learner_id: int):
+    with pytest.raises(AccessDenied):
+        classroom.services.dashboards.learner(classroom.ada, learner_id)
+    with pytest.raises(AccessDenied):  # staff too: an unknown learner is refused, not an empty page
+        classroom.services.dashboards.learner(classroom.instructor, learner_id)
+
+
+# -- the agent's tools ----------------------------------------------------------------------
+
+
+def test_the_agents_only_tool_takes_a_query_and_nothing_about_who_is_asking(classroom: Classroom):
+    from tutor.agent.tutor_agent import search_tool
+
+    tool = search_tool(classroom.services.retriever, k=3, threshold=0.0)
+    # The learner and course travel as runtime context set by the code; a model (or a poisoned
+    # passage talking to it) can only choose what to search for in the curriculum.
+    assert set(tool.tool_call_schema.model_json_schema()["properties"]) == {"query"}
+
+
+# -- two students in the app at once --------------------------------------------------------
+
+
+def test_two_signed_in_sessions_never_see_each_others_state(tmp_path, mini_curriculum, monkeypatch):
+    from tests.accounts import open_signed_in
+
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
+    ada = open_signed_in(tmp_path / "data", "ada", "student")
+    bob_app = open_signed_in(tmp_path / "data", "bob", "student")
+    ada.switch_page("pages/my_progress.py").run()
+    bob_app.switch_page("pages/my_progress.py").run()
+    assert ada.session_state["tutor.actor"].username == "ada"
+    assert bob_app.session_state["tutor.actor"].username == "bob"
+    assert "Bob" not in str(ada.main) and "Ada" not in str(bob_app.main)

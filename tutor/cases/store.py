@@ -26,6 +26,7 @@ from tutor.clock import Clock, from_iso, to_iso, utc_now
 from tutor.content.cases.model import Case
 from tutor.content.cases.parse import parse_case
 from tutor.db import SQLiteStore
+from tutor.errors import StoreError
 
 CaseOrigin = Literal["bundled", "uploaded"]
 CaseStatus = Literal["active", "withdrawn"]
@@ -93,7 +94,7 @@ class CaseLibrary(SQLiteStore):
     def set_status(self, case_id: str, status: CaseStatus, *, by: str | None = None) -> None:
         with self._write() as db:
             if _row(db, case_id) is None:
-                raise KeyError(case_id)
+                raise StoreError("That case is not in the case library.", detail=f"no case {case_id!r}")
             db["cases"].update(case_id, {"status": status, "updated_at": to_iso(self._now()), "updated_by": by})
 
     # -- reads ----------------------------------------------------------------------------

@@ -170,6 +170,8 @@ class AskService:
                     if isinstance(chunk, AIMessageChunk) and metadata.get("langgraph_node") == "model" and chunk.content:
                         partial.append(str(chunk.content))
                         yield safe_markdown("".join(partial))
+            if _cut_short(state):
+                raise StreamCutShort("the model server ended its reply without a finish_reason")
         except Exception as exc:  # the model failed: classify, keep what arrived, never crash
             failure = model_failure(exc)
             log.warning("model failure: %s", exc)
@@ -265,6 +267,23 @@ class AskService:
             latency_ms=latency,
         ))
         return answer
+
+
+class StreamCutShort(Exception):
+    """An OpenAI-compatible stream that ended cleanly but early (no finish_reason, no [DONE]).
+
+    A connection dropped by a proxy or an HTTP/1.0 server looks like a normal end of the
+    body; without this check the fragment would be judged and stored as a complete answer.
+    """
+
+
+def _cut_short(state: dict | None) -> bool:
+    """True when the model's last reply came from an OpenAI-compatible server that never said why it stopped."""
+    for message in reversed((state or {}).get("messages", [])):
+        if isinstance(message, AIMessage):
+            meta = message.response_metadata or {}
+            return meta.get("model_provider") == "openai" and not meta.get("finish_reason")
+    return False
 
 
 class _MemoEmbed:
