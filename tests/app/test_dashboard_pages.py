@@ -8,21 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.accounts import PASSWORD, add_account, open_signed_in, sign_in
-from tests.question_files import MINI_BANK_YAML
 from tutor.modes.access import Actor
 from tutor.settings import PROJECT_ROOT
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bank = tmp_path / "bank"
-    bank.mkdir()
-    (bank / "mini.yaml").write_text(MINI_BANK_YAML, encoding="utf-8")
-    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
-    monkeypatch.setenv("TUTOR_QUESTIONS_DIR", str(bank))
-    monkeypatch.setenv("TUTOR_CASES_DIR", str(tmp_path / "no-cases"))
-    return tmp_path / "data"
 
 
 def fresh_app() -> AppTest:

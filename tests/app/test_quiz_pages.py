@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.question_files import MINI_BANK_YAML
 from tests.accounts import open_signed_in, sign_in
 from tutor.settings import PROJECT_ROOT
 
@@ -22,14 +21,8 @@ $CATEGORY: $course$/top/Hyperkalaemia
 
 
 @pytest.fixture
-def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    bank = tmp_path / "bank"
-    bank.mkdir()
-    (bank / "mini.yaml").write_text(MINI_BANK_YAML, encoding="utf-8")
-    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
-    monkeypatch.setenv("TUTOR_QUESTIONS_DIR", str(bank))
-    return open_signed_in(tmp_path / "data")
+def app(data_dir: Path) -> AppTest:
+    return open_signed_in(data_dir)
 
 
 def button(at: AppTest, label: str):
