@@ -33,6 +33,14 @@ def add_account(data_dir: Path, username: str, role: str = "student", name: str 
     return accounts.add(Actor.operator(), username, name or username.replace("-", " ").title(), role, PASSWORD)
 
 
+def open_app() -> AppTest:
+    """The real entrypoint under AppTest, run once (a new browser session, nobody signed in)."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     next(t for t in at.text_input if t.label == "Username").input(username)
     next(t for t in at.text_input if t.label == "Password").input(password)
@@ -47,9 +55,7 @@ def sign_in(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
 def open_signed_in(data_dir: Path, username: str = "dr-lee", role: str = "instructor") -> AppTest:
     """The app (environment already pointed at ``data_dir``), signed in as a new account."""
     add_account(data_dir, username, role)
-    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
+    at = open_app()
     sign_in(at, username)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]

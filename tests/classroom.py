@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.accounts import PASSWORD
 from tests.case_files import MINI_CASE_ID, MINI_CASE_YAML
 from tests.question_files import MINI_BANK_YAML
 from tutor.llm.scripted import ScriptedChatModel
@@ -18,7 +19,6 @@ from tutor.modes.quiz_types import BlockSpec
 from tutor.services import Services, build_services
 from tutor.settings import Settings
 
-PASSWORD = "a long test password"
 
 
 @dataclass

@@ -13,16 +13,13 @@ from tutor.settings import PROJECT_ROOT
 
 
 @pytest.fixture
-def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def app(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     cases = tmp_path / "cases"
     cases.mkdir()
     (cases / "mini.yaml").write_text(MINI_CASE_YAML, encoding="utf-8")
-    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
     monkeypatch.setenv("TUTOR_CASES_DIR", str(cases))
-    monkeypatch.setenv("TUTOR_QUESTIONS_DIR", str(tmp_path / "no-questions"))
     monkeypatch.setenv("TUTOR_CASE_MODEL_REQUESTS", "false")
-    return open_signed_in(tmp_path / "data")
+    return open_signed_in(data_dir)
 
 
 def click(at: AppTest, label: str) -> None:

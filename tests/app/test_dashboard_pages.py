@@ -7,20 +7,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.accounts import PASSWORD, add_account, open_signed_in, sign_in
+from tests.accounts import PASSWORD, add_account, open_app, open_signed_in, sign_in
 from tutor.modes.access import Actor
 from tutor.settings import PROJECT_ROOT
 
 
-def fresh_app() -> AppTest:
-    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_a_fresh_installation_creates_its_administrator_first(data_dir: Path):
-    at = fresh_app()
+    at = open_app()
     assert "Create the administrator" in [s.value for s in at.subheader]
     def submit(again: str) -> None:
         fields = {t.label: t for t in at.text_input}
@@ -40,7 +33,7 @@ def test_a_fresh_installation_creates_its_administrator_first(data_dir: Path):
 
 def test_a_wrong_password_says_so_and_signs_nobody_in(data_dir: Path):
     add_account(data_dir, "ada", "student")
-    at = fresh_app()
+    at = open_app()
     sign_in(at, "ada", "not the password")
     assert [e.value for e in at.error] == ["That username and password do not match an account."]
     assert "tutor.actor" not in at.session_state
@@ -139,7 +132,7 @@ def test_single_sign_on_makes_the_providers_user_a_student_and_keeps_a_role_give
 
 def test_nobody_signed_in_gets_nothing_from_any_page(data_dir: Path):
     add_account(data_dir, "ada", "student")
-    at = fresh_app()
+    at = open_app()
     for page in ("home", "my_progress", "ask", "quiz", "cases", "search", "class_progress", "item_analysis",
                  "library", "question_bank", "case_reviews", "accounts"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):  # the browser: "page not found"

@@ -16,10 +16,8 @@ from tests.accounts import open_signed_in
 
 
 @pytest.fixture
-def app(tmp_path: Path, mini_curriculum: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_curriculum))
-    return open_signed_in(tmp_path / "data")
+def app(data_dir: Path) -> AppTest:
+    return open_signed_in(data_dir)
 
 
 def _plain(markdown: str) -> str:

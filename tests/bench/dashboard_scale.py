@@ -192,7 +192,6 @@ def time_queries(services, made: SyntheticClass, repeats: int, log: Callable[[st
         ("Class overview, heatmap of every student: `class_overview(objective)`",
          lambda: dash.class_overview(staff, "objective"), _cells),
         ("Item analysis: `item_analysis`", lambda: dash.item_analysis(staff), len),
-        ("Students list: `students`", lambda: dash.students(staff), len),
         ("`ProgressReports.question_stats` (whole class)", lambda: reports.question_stats(course), len),
         ("`ProgressReports.question_stats` (one learner)", lambda: reports.question_stats(course, busiest), len),
         ("`ProgressReports.question_stats` (40 learners, a heatmap's rows)",

@@ -41,7 +41,7 @@ def test_dashboard_scale_script_on_a_small_class(tmp_path: Path, embedder):
     assert set(made.planted) <= flagged
     assert made.reference_item not in flagged
 
-    assert len(calls["Students list"].result) == LEARNERS
+    assert len(calls["`ProgressReports.students`"].result) == LEARNERS
     export = report.queries[-1]
     assert export.name.startswith("Export") and export.rows == ATTEMPTS
 

@@ -27,7 +27,7 @@ def test_an_attempt_made_a_moment_ago_shows_up_on_the_learners_dashboard(classro
     services.quiz.answer(ada.learner_id, block.block_id, 0, "A")  # wrong: the key is C
 
     board = services.dashboards.learner(ada)
-    assert board.answered == 1
+    assert (board.answered, board.latest_right) == (1, 0)
     [topic] = board.topics
     assert (topic.name, topic.earned, topic.possible) == ("Hyperkalaemia", 0.0, 1.0)
     assert [e.ref for e in topic.evidence] == ["mini-k-1"] and "potassium 7.1" in topic.evidence[0].label
@@ -70,6 +70,9 @@ def test_the_class_view_shows_every_student_and_who_is_at_risk(classroom: Classr
     [case] = overview.cases
     assert case.completed == 1 and case.mean_score == pytest.approx(10 / 13, abs=1e-4)
     assert overview.active_last_week == 2
+    assert overview.heatmap_order == (bob.learner_id, classroom.ada.learner_id)  # weakest first (2 of 4 vs 4 of 4)
+    one_row = services.dashboards.class_overview(classroom.instructor, "topic", heatmap_rows=1)
+    assert {c.learner_id for c in one_row.cells} == {bob.learner_id} and len(one_row.students) == 2
     assert overview.at_risk == []  # too few questions to judge, both active today
 
 

@@ -61,9 +61,3 @@ class Actor:
         """A learner's own records; staff may read anyone's in their course."""
         if learner_id != self.learner_id and not self.is_staff:
             raise AccessDenied()
-
-
-def require_owner(owner_id: int, learner_id: int) -> None:
-    """A record may only be changed or continued by the learner it belongs to."""
-    if owner_id != learner_id:
-        raise AccessDenied()

@@ -23,6 +23,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -58,7 +59,6 @@ class AccountService:
         self._course = course_id
         self._now = now
         self._hasher = hasher or PasswordHasher()
-        self._dummy_hash = self._hasher.hash("no account has this password")
 
     # -- signing in -----------------------------------------------------------------------
 
@@ -183,6 +183,11 @@ class AccountService:
         if found is None:
             raise AccountError(f"There is no account called {username!r}.")
         return found.learner
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """A hash no password matches, built on first need (hashing is deliberately slow: not at start-up)."""
+        return self._hasher.hash("no account has this password")
 
     def _hash(self, username: str, password: str) -> str:
         if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:

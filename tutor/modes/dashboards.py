@@ -55,10 +55,8 @@ class LearnerDashboard:
     due_today: int
     due_week: int
     recent_cases: list[CaseScore]
-
-    @property
-    def answered(self) -> int:
-        return sum(m.questions for m in self.topics) if self.topics else sum(m.questions for m in self.systems)
+    answered: int  # distinct questions answered (any version)
+    latest_right: int  # of those, the latest answer was right
 
     @property
     def weakest_topics(self) -> list[Mastery]:
@@ -85,6 +83,7 @@ class ClassOverview:
     usage: list[UsageDay]
     cases: list[CaseReport]
     active_last_week: int
+    heatmap_order: tuple[int, ...]  # the learners the heatmap maps, weakest first
 
 
 @dataclass(frozen=True)
@@ -114,11 +113,12 @@ class Dashboards:
             raise AccessDenied()
         now = self._now()
         stats = self._reports.question_stats(self._course, learner_id)
+        latest = analytics.latest_per_question(stats)
         tags = self._tags()
         cases = self._case_results(self._reports.case_scores(learner_id))
         end_of_today = now.replace(hour=23, minute=59, second=59, microsecond=0)
         since = now - timedelta(weeks=WEEKS)
-        sessions = [s for s in self._progress.case_sessions_for(learner_id, status="completed")][-5:]
+        sessions = self._progress.case_sessions_for(learner_id, status="completed")[-5:]
         return LearnerDashboard(
             learner=learner,
             topics=analytics.mastery(stats, tags, (), "topic"),
@@ -128,13 +128,11 @@ class Dashboards:
             due_today=self._reports.due_count(learner_id, end_of_today),
             due_week=self._reports.due_count(learner_id, end_of_today + timedelta(days=6)),
             recent_cases=[CaseScore(s, self._title(s.case_id)) for s in reversed(sessions)],
+            answered=len(latest),
+            latest_right=sum(stat.last_correct for stat in latest.values()),
         )
 
     # -- the class ------------------------------------------------------------------------
-
-    def students(self, actor: Actor) -> list[StudentActivity]:
-        actor.require_staff()
-        return self._reports.students(self._course, self._now())
 
     def class_overview(
         self, actor: Actor, dimension: Dimension = "objective", *, heatmap_rows: int | None = None
@@ -148,10 +146,9 @@ class Dashboards:
         now = self._now()
         students = self._reports.students(self._course, now)
         enrolled = {s.learner_id for s in students}
-        mapped = enrolled
-        if heatmap_rows is not None:
-            weakest = sorted(students, key=lambda s: (s.share if s.share is not None else 2.0, s.username))
-            mapped = {s.learner_id for s in weakest[:heatmap_rows]}
+        weakest = [s.learner_id for s in sorted(students, key=lambda s: (s.share if s.share is not None else 2.0, s.username))]
+        order = tuple(weakest if heatmap_rows is None else weakest[:heatmap_rows])
+        mapped = set(order)
         stats = self._reports.question_stats(self._course, learner_ids=mapped)
         case_rows = [r for r in self._reports.case_scores() if r.learner_id in enrolled]
         cases = self._case_results(case_rows)
@@ -164,6 +161,7 @@ class Dashboards:
             usage=self._reports.usage(self._course, now - timedelta(days=USAGE_DAYS)),
             cases=self._case_reports(cases),
             active_last_week=sum(1 for s in students if s.last_active and now - s.last_active <= timedelta(days=7)),
+            heatmap_order=order,
         )
 
     def item_analysis(self, actor: Actor, min_responses: int = analytics.MIN_RESPONSES) -> list[ItemReport]:

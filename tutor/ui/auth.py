@@ -20,6 +20,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from tutor.errors import AccessDenied
 from tutor.modes.access import Actor
 from tutor.services import Services
 from tutor.ui.errors import shown_errors
@@ -59,17 +60,19 @@ def signed_in() -> Actor:
 
 def staff_only() -> Actor:
     """For instructor pages: the actor, or a refusal and a stop (the navigation already hides these pages)."""
-    actor = signed_in()
-    if not actor.is_staff:
-        st.error("This is for instructors. Sign in with an instructor account to use it.", icon=":material/lock:")
-        st.stop()
-    return actor
+    return _checked(Actor.require_staff)
 
 
 def admin_only() -> Actor:
+    return _checked(Actor.require_admin)
+
+
+def _checked(check) -> Actor:
     actor = signed_in()
-    if actor.role != "admin":
-        st.error("Only an administrator can manage accounts.", icon=":material/lock:")
+    try:
+        check(actor)
+    except AccessDenied as refused:
+        st.error(refused.user_message, icon=":material/lock:")
         st.stop()
     return actor
 

@@ -60,7 +60,7 @@ def heatmap(cells: list[Cell], names: dict[int, str], dimension: str) -> alt.Cha
         .mark_rect()
         .encode(
             x=alt.X(f"{dimension}:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=180)),
-            y=alt.Y("Student:N", title=None, sort=None),
+            y=alt.Y("Student:N", title=None, sort=list(names.values())),  # the caller's order: weakest first
             color=alt.Color("Mastery:Q", scale=_MASTERY_COLOURS, legend=alt.Legend(format="%")),
             tooltip=["Student", dimension, alt.Tooltip("Mastery:Q", format=".0%"), "Points"],
         )

@@ -51,14 +51,13 @@ def class_screen(services, actor: Actor) -> None:
             )
     with heat:
         names = {s.learner_id: s.display_name for s in students}
-        order = {s.learner_id: (s.share if s.share is not None else 2.0) for s in students}
-        shown = sorted({c.learner_id for c in overview.cells}, key=lambda lid: (order.get(lid, 2.0), names.get(lid, "")))
-        cells = [c for c in overview.cells if c.learner_id in set(shown)]
-        if not cells:
+        mapped = {c.learner_id for c in overview.cells}
+        shown = [lid for lid in overview.heatmap_order if lid in mapped]  # weakest first, as the service chose them
+        if not overview.cells:
             st.info("No answers yet to map.")
         else:
             ranked = {lid: f"{i + 1:>3}. {names.get(lid, lid)}" for i, lid in enumerate(shown)}
-            st.altair_chart(charts.heatmap(cells, ranked, label or "Topic"))
+            st.altair_chart(charts.heatmap(overview.cells, ranked, label or "Topic"))
             st.caption(f"The {len(shown)} students with the lowest share of latest answers right, weakest first. "
                        "Grey gaps: not yet practised.")
     with cases:

@@ -46,11 +46,9 @@ def learner_dashboard(services, actor: Actor, learner_id: int | None = None) -> 
 
 
 def _headline(board: LearnerDashboard) -> None:
-    right = sum(m.earned for m in board.topics)
-    answered = sum(m.questions for m in board.topics)
     cols = st.columns(4)
     cols[0].metric("Questions answered", board.answered)
-    cols[1].metric("Latest answers right", f"{right / answered:.0%}" if answered else "–")
+    cols[1].metric("Latest answers right", f"{board.latest_right / board.answered:.0%}" if board.answered else "–")
     cols[2].metric("Reviews due today", board.due_today)
     cols[3].metric("Due this week", board.due_week)
 
