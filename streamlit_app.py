@@ -7,12 +7,13 @@ role again on every call.
 
 import streamlit as st
 
+from tutor.ui.assets import FAVICON
 from tutor.ui.auth import account_menu, current_actor
 from tutor.ui.deps import ensure_library, get_services
 from tutor.ui.errors import shown_errors
 from tutor.ui.notices import show_pending
 
-st.set_page_config(page_title="tutor", page_icon=":material/stethoscope:", layout="wide")
+st.set_page_config(page_title="tutor", page_icon=str(FAVICON), layout="wide")
 
 with shown_errors() as startup:
     services = get_services()

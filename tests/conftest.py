@@ -1,7 +1,8 @@
 """Shared fixtures: real SQLite files, a real Chroma and the real embedding model.
 
 The embedding model is loaded once per test session (0.5 s, 23 MB); every test
-gets its own data folder, so tests never share a database or an index.
+gets its own data folder, so tests never share a database or an index. The whole
+session runs without outside network (tests/network.py): only loopback connects.
 """
 
 from __future__ import annotations
@@ -11,10 +12,16 @@ from pathlib import Path
 import pytest
 
 from tests.markdown_files import BUNDLED_CURRICULUM, write_mini_curriculum
+from tests.network import loopback_only
 from tutor.index.embeddings import MiniLMOnnxEmbedder
 from tutor.services import Services, build_services
 from tutor.settings import Settings
 
+
+@pytest.fixture(scope="session", autouse=True)
+def no_outside_network():
+    with loopback_only():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, Literal
 
+from tests.network import loopback_only  # noqa: F401  (suites that use this server block the network with it)
+
 Fault = Literal["ok", "rate_limit", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed",
                 "truncated"]
 FAULTS: tuple[Fault, ...] = ("rate_limit", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed")
@@ -223,30 +225,3 @@ def fake_openai(**kwargs) -> Iterator[FakeOpenAI]:
         yield server
     finally:
         server.stop()
-
-
-def _is_loopback(address) -> bool:
-    host = address[0] if isinstance(address, tuple) else address
-    if not isinstance(host, str):  # AF_UNIX paths as bytes
-        return True
-    return host in ("localhost", "::1") or host.startswith("127.") or host.startswith("/") or host == ""
-
-
-@contextmanager
-def loopback_only() -> Iterator[None]:
-    """Refuse every socket connection that would leave the machine (for the duration)."""
-    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def guarded(method):
-        def connect(self, address):
-            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
-                raise ConnectionRefusedError(f"network blocked in this test: {address!r}")
-            return method(self, address)
-        return connect
-
-    socket.socket.connect = guarded(original_connect)
-    socket.socket.connect_ex = guarded(original_connect_ex)
-    try:
-        yield
-    finally:
-        socket.socket.connect, socket.socket.connect_ex = original_connect, original_connect_ex

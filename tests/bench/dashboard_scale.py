@@ -92,9 +92,10 @@ class WriteRun:
     answer: list[float]  # seconds per grade() (the answer the learner waits for)
     total: list[float]  # seconds per start_block() + grade()
     wall: float
-    errors: list[str]
+    errors: list[str]  # what each refused write said to the learner (StoreError.user_message), with its detail
     reads: list[float]  # seconds per dashboard load by the reader threads during the run
     stored: int  # attempts counted in the database afterwards
+    missing: int = 0  # acknowledged attempts (grade() returned) not found in the database afterwards
 
     @property
     def writes(self) -> int:
@@ -250,10 +251,14 @@ def _review(current: ReviewCard | None, attempt: Attempt, now: datetime) -> tupl
 
 
 def _write_many(store: ProgressStore, course: str, learner: int, questions: Sequence[tuple[str, str, int, int]],
-                writes: int, seed: int) -> tuple[list[float], list[float], list[str]]:
-    """Answer ``writes`` questions as the quiz does: one block, one graded attempt with its review."""
+                writes: int, seed: int) -> tuple[list[float], list[float], list[str], list[str]]:
+    """Answer ``writes`` questions as the quiz does: one block, one graded attempt with its review.
+
+    Returns the answer and total latencies, the refusals (what the learner was told, then the
+    detail) and the ids of the acknowledged attempts (those whose ``grade`` returned).
+    """
     rng = random.Random(seed)
-    answer, total, errors = [], [], []
+    answer, total, errors, acked = [], [], [], []
     for k in range(writes):
         qid, key, n_options, version = questions[(seed + k) % len(questions)]
         chosen = key if rng.random() < 0.7 else rng.choice("ABCDEF"[:n_options])
@@ -268,12 +273,13 @@ def _write_many(store: ProgressStore, course: str, learner: int, questions: Sequ
             )
             store.grade(block.block_id, [attempt], review=_review, finish=True)
         except StoreError as exc:
-            errors.append(str(exc))
+            errors.append(f"{exc.user_message} ({exc})")
             continue
         done = time.perf_counter()
         answer.append(done - graded_at)
         total.append(done - began)
-    return answer, total, errors
+        acked.append(attempt.attempt_id)
+    return answer, total, errors, acked
 
 
 def _writer_process(path: str, course: str, learner: int, questions: list, writes: int, seed: int,
@@ -281,6 +287,14 @@ def _writer_process(path: str, course: str, learner: int, questions: list, write
     store = ProgressStore(Path(path))
     barrier.wait(timeout=300)
     results.put(_write_many(store, course, learner, questions, writes, seed))
+
+
+def _present(path: Path, attempt_ids: Sequence[str]) -> set[str]:
+    """Which of ``attempt_ids`` are stored (each acknowledged write must be)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TEMP TABLE acked (attempt_id TEXT PRIMARY KEY)")
+        conn.executemany("INSERT OR IGNORE INTO acked VALUES (?)", ((a,) for a in attempt_ids))
+        return {row[0] for row in conn.execute("SELECT attempt_id FROM attempts JOIN acked USING (attempt_id)")}
 
 
 def _counts(path: Path) -> tuple[int, int, int, int]:
@@ -331,7 +345,7 @@ def _write_run(services, made: SyntheticClass, questions: Sequence[tuple[str, st
                 return
 
     reader_threads = [threading.Thread(target=reader, args=(readers_as[i % 2],)) for i in range(READERS)]
-    answer, total, errors = [], [], []
+    answer, total, errors, acked = [], [], [], []
     if processes:
         ctx = multiprocessing.get_context("spawn")
         barrier, results = ctx.Barrier(writers + 1), ctx.Queue()
@@ -345,10 +359,11 @@ def _write_run(services, made: SyntheticClass, questions: Sequence[tuple[str, st
         barrier.wait(timeout=300)  # every process has imported and opened the store
         began = time.perf_counter()
         for _ in procs:
-            a, t_, e = results.get(timeout=600)
+            a, t_, e, k = results.get(timeout=600)
             answer += a
             total += t_
             errors += e
+            acked += k
         wall = time.perf_counter() - began
         for p in procs:
             p.join()
@@ -357,7 +372,7 @@ def _write_run(services, made: SyntheticClass, questions: Sequence[tuple[str, st
             raise RuntimeError(f"writer processes failed: exit codes {failed}")
     else:
         barrier = threading.Barrier(writers + 1)
-        collected: list[tuple[list[float], list[float], list[str]]] = []
+        collected: list[tuple[list[float], list[float], list[str], list[str]]] = []
 
         def writer(w: int, lid: int) -> None:
             barrier.wait()
@@ -371,22 +386,25 @@ def _write_run(services, made: SyntheticClass, questions: Sequence[tuple[str, st
         for t in threads:
             t.join()
         wall = time.perf_counter() - began
-        for a, t_, e in collected:
+        for a, t_, e, k in collected:
             answer += a
             total += t_
             errors += e
+            acked += k
     stop.set()
     for t in reader_threads:
         t.join()
     after = _counts(path)
     stored = after[0] - before[0]
     deltas = [a - b for a, b in zip(after, before)]
-    if errors or deltas != [len(answer)] * 4 or len(answer) != writers * writes:
+    missing = len(set(acked) - _present(path, acked))
+    if errors or missing or deltas != [len(answer)] * 4 or len(answer) != writers * writes:
         raise RuntimeError(
             f"{label}: writes lost or failed: {len(answer)} of {writers * writes} succeeded, {len(errors)} errors"
-            f" ({errors[:3]}), rows added (attempts, review logs, question_stats attempts, finished blocks) = {deltas}"
+            f" ({errors[:3]}), {missing} acknowledged attempts missing, rows added (attempts, review logs,"
+            f" question_stats attempts, finished blocks) = {deltas}"
         )
-    return WriteRun(label, writers, writes, answer, total, wall, errors, reads, stored)
+    return WriteRun(label, writers, writes, answer, total, wall, errors, reads, stored, missing)
 
 
 # -- the figures ----------------------------------------------------------------------------

@@ -25,17 +25,20 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.accounts import PASSWORD, add_account
 from tests.markdown_files import write_mini_curriculum
+from tests.network import OFFLINE_ENV
 from tutor.settings import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 INSTRUCTOR = "dr-lee"
 STUDENT = "ada"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SIGN_IN_BUTTONS = re.compile(r"^(Sign in|Create and sign in)$")
 SCRIPTED_REPLIES = [
     "Calcium gluconate stabilises the cardiac membrane [1]. Insulin with glucose shifts potassium into cells [1].",
@@ -59,6 +62,7 @@ def serve(root: Path, replies: list[str], extra_env: dict[str, str] | None = Non
     port = _free_port()
     env = {
         **os.environ,
+        **OFFLINE_ENV,  # the app cannot reach outside the machine either
         "TUTOR_DATA_DIR": str(root / "data"),
         "TUTOR_CONTENT_DIR": str(curriculum),
         "TUTOR_LLM_PROVIDER": "scripted",
@@ -173,21 +177,40 @@ def browser():
             executable_path=str(CHROMIUM),
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  # Offline like the tests: anything but loopback goes to a closed port (loopback bypasses proxies).
+                  "--proxy-server=http://127.0.0.1:9"],
         )
         yield chromium
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
+@contextmanager
+def app_page(browser) -> Iterator:
+    """A page in a fresh browser session; fails the test if the page asked for anything outside the machine.
+
+    The app must never make a student's browser call out (a tracking pixel, a web font, an
+    image named in uploaded material): every request's host is checked.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+    context.on("request", lambda request: None if urlsplit(request.url).hostname in LOOPBACK
+               or request.url.startswith(("data:", "blob:")) else outside.append(request.url))
     page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(app_url)
-    page.get_by_role("button", name=SIGN_IN_BUTTONS).wait_for()  # the sign-in (or first administrator) form
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+    assert outside == [], f"the page requested outside addresses: {outside[:5]}"
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with app_page(browser) as page:
+        page.goto(app_url)
+        page.get_by_role("button", name=SIGN_IN_BUTTONS).wait_for()  # the sign-in (or first administrator) form
+        yield page
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """End to end in Chromium: a student completes a bundled case and gets a debrief that matches its rubric.
 
+Their dashboard is looked at before and after: empty at first, then the case's rubric points
+by learning objective and the case in the list of completed cases.
+
 The app serves the bundled cases (``content/cases``) over the bundled cardiology
 curriculum, so the debrief's citations open real passages. The expected score is worked
 out here from the case file's own rubric points, independently of the app's marking code.
@@ -14,7 +17,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.accounts import add_account
-from tests.e2e.conftest import STUDENT, serve, sign_in
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import STUDENT, serve, sign_in, wait_for_app_run
 from tutor.content.cases.parse import parse_case
 from tutor.settings import PROJECT_ROOT
 
@@ -59,8 +64,16 @@ def expected_score() -> str:
     return f"{earned / possible:.0%}"
 
 
+def open_page(page, name: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+    wait_for_app_run(page)
+
+
 def test_a_student_completes_a_bundled_case_and_the_debrief_matches_the_rubric(page, shot):
     sign_in(page, STUDENT)
+    open_page(page, "My progress")
+    page.get_by_text("No answers yet.").wait_for()
+    shot(page, "19-my-progress-before-the-case")
     page.get_by_role("link", name="Cases").click()
     page.get_by_text(TITLE).wait_for()
     page.locator(f".st-key-case-start-{CASE_FILE.stem} button").click()
@@ -106,3 +119,15 @@ def test_a_student_completes_a_bundled_case_and_the_debrief_matches_the_rubric(p
     page.get_by_text("cardiology/acute-coronary-syndromes.md · Acute coronary syndromes > Clinical features").wait_for()
     page.get_by_text("tearing pain radiating to the back").first.wait_for()  # the passage itself
     shot(page, "24-case-debrief-citation")
+
+    open_page(page, "My progress")  # the dashboard has changed: the case's points by learning objective
+    expect(page.get_by_text("No answers yet.")).to_have_count(0)
+    page.get_by_role("tab", name="Cases").click()
+    expect(page.get_by_role("tabpanel", name="Cases").get_by_text("No completed cases yet.")).to_have_count(0)
+    page.get_by_role("tab", name="By learning objective").click()
+    objectives = page.get_by_role("tabpanel", name="By learning objective")
+    objectives.get_by_test_id("stVegaLiteChart").locator("canvas, svg").first.wait_for()
+    objectives.get_by_text("The evidence behind each number").click()
+    objectives.get_by_text(re.compile(r"\d+% \([\d.]+ of [\d.]+\)")).first.wait_for()  # "<objective>: 75% (3 of 4)"
+    page.get_by_text("No quiz answers in the last 12 weeks").wait_for()  # no empty accuracy chart for a case-only learner
+    shot(page, "25-my-progress-after-the-case")

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.accounts import PASSWORD, add_account
-from tests.e2e.conftest import fill_sign_in, serve, sign_in, sign_out, wait_for_app_run
+from tests.e2e.conftest import app_page, fill_sign_in, serve, sign_in, sign_out, wait_for_app_run
 from tests.question_files import MINI_BANK_YAML
 from tutor.modes.access import Actor
 from tutor.modes.quiz_types import BlockSpec
@@ -89,11 +89,8 @@ def app_url(root) -> Iterator[str]:
 @pytest.fixture
 def page(browser, app_url):
     """A fresh browser session that has not opened the app yet (each test opens it when its accounts exist)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    with app_page(browser) as page:
+        yield page
 
 
 def open_app(page, url: str) -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.fake_openai import GOOD_ANSWER, RAW_BODY_MARKER, FakeOpenAI, loopback_only
+from tests.fake_openai import GOOD_ANSWER, RAW_BODY_MARKER, FakeOpenAI
+from tests.network import loopback_only
 from tutor.domain import Answer
 from tutor.errors import ModelUnavailableError, TutorError
 from tutor.services import Services, build_services

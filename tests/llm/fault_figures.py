@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.fake_openai import FakeOpenAI, loopback_only
+from tests.fake_openai import FakeOpenAI
+from tests.network import loopback_only
 from tests.markdown_files import write_mini_curriculum
 from tutor.domain import Answer
 from tutor.errors import TutorError

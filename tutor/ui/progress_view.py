@@ -41,6 +41,9 @@ def learner_dashboard(services, actor: Actor, learner_id: int | None = None) -> 
     with cases:
         _cases(board)
     st.subheader("Accuracy over time")
+    if not any(week.answered for week in board.weeks):
+        st.info("No quiz answers in the last 12 weeks: your weekly accuracy appears here once you answer questions.")
+        return
     st.altair_chart(charts.accuracy_over_time(board.weeks))
     st.caption("Share of answers right each week (line) and how many questions were answered (bars), last 12 weeks.")
 
