@@ -7,6 +7,7 @@ from tutor.ui.case_library_view import case_library_tab
 from tutor.ui.components import documents_table, ingest_summary
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
+from tutor.ui.held_uploads_view import held_uploads_section
 
 st.title("Curriculum library")
 services = get_services()
@@ -37,6 +38,8 @@ with material:
                 )
                 bar.empty()
                 ingest_summary(report)
+
+    held_uploads_section(services, actor)
 
     documents = services.documents()
     st.subheader(f"Documents ({len(documents)})")

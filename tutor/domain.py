@@ -105,6 +105,14 @@ class FailedFile(_Frozen):
     reason: str
 
 
+class HeldFile(_Frozen):
+    """A file kept out of the library because it seems to hold patient identifiers."""
+
+    source: str
+    held_id: int
+    counts: dict[str, int] = Field(description="identifier kind -> how many were found")
+
+
 class IngestReport(_Frozen):
     """The outcome of one ingest run; ``--json`` prints exactly this."""
 
@@ -113,13 +121,40 @@ class IngestReport(_Frozen):
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     failed: tuple[FailedFile, ...] = ()
+    held: tuple[HeldFile, ...] = ()  # not failures, but not in the library until an instructor decides
     chunks_added: int = 0
     chunks_removed: int = 0
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
+        """Nothing failed (a held file is not a failure: see ``held``)."""
         return not self.failed
+
+
+class HeldFinding(_Frozen):
+    """One identifier in a held file, shown masked, with where it is."""
+
+    kind: str
+    label: str
+    excerpt: str
+    page: int | None = None
+    line: int = 0
+
+
+class HeldUpload(_Frozen):
+    """A held file as the review list shows it (the bytes stay in the registry)."""
+
+    held_id: int
+    source: str
+    size_bytes: int
+    uploaded_by: str
+    held_at: str
+    findings: tuple[HeldFinding, ...]
+    status: str = "held"  # held | released | released_as_is | discarded
+    decided_by: str | None = None
+    decided_at: str | None = None
+    reason: str | None = None
 
 
 class Citation(_Frozen):
@@ -159,3 +194,4 @@ class Answer(_Frozen):
     latency_ms: int = 0
     conversation_id: str = ""
     turn_id: str = ""
+    privacy_notice: str = Field(default="", description="What was removed from the student's text before any model saw it")

@@ -18,9 +18,11 @@ from langchain_core.language_models import BaseChatModel
 
 from tutor.bank.store import QuestionBank
 from tutor.cases.store import CaseLibrary
-from tutor.domain import IngestReport, SearchResult, SourceDoc
+from tutor.domain import HeldUpload, IngestReport, SearchResult, SourceDoc
+from tutor.errors import TutorError
 from tutor.index.embeddings import Embedder, build_embedder
 from tutor.index.ingest import Ingestor, Progress
+from tutor.index.parse_sandbox import ParseFunction
 from tutor.index.registry import LibraryRegistry
 from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
@@ -62,6 +64,7 @@ class Services:
     cases: CaseService
     accounts: AccountService
     dashboards: Dashboards
+    _now: Callable[[], datetime] = utc_now
 
     # The small facade the pages and the CLI call; each is one service method on one event.
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
@@ -77,9 +80,40 @@ class Services:
     def ingest_uploads(self, actor: Actor, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
         actor.require_staff()
         try:
-            return self.ingestor.ingest_uploads(files, progress)
+            return self.ingestor.ingest_uploads(files, progress, uploaded_by=actor.username)
         finally:
             self.links.invalidate()
+
+    # Uploads the PHI screen held (tutor.content.phi_screen): staff review them on the Library page.
+    def held_uploads(self, actor: Actor) -> list[HeldUpload]:
+        actor.require_staff()
+        return self.registry.held_uploads()
+
+    def release(self, actor: Actor, held_id: int, redact: bool = True, reason: str = "") -> IngestReport:
+        """Index a held file: identifiers replaced by placeholders, or (with a reason) as it is."""
+        actor.require_staff()
+        reason = " ".join(reason.split())
+        if not redact and not reason:
+            raise TutorError("Give a reason for releasing the file as it is (for example, the flags are false).")
+        held = self.registry.held_file(held_id)
+        if held is None:
+            raise TutorError("That file is no longer waiting for review.", detail=f"held upload {held_id}")
+        try:
+            report = self.ingestor.ingest_released(held, redact=redact)
+        finally:
+            self.links.invalidate()
+        if report.ok:
+            self.registry.decide_held(held_id, status="released" if redact else "released_as_is",
+                                      by=actor.username, at=self._now().isoformat(timespec="seconds"),
+                                      reason=reason or None)
+        return report
+
+    def discard(self, actor: Actor, held_id: int, reason: str = "") -> None:
+        """Drop a held file (its bytes are deleted; who and when are kept)."""
+        actor.require_staff()
+        if not self.registry.decide_held(held_id, status="discarded", by=actor.username,
+                                         at=self._now().isoformat(timespec="seconds"), reason=reason.strip() or None):
+            raise TutorError("That file is no longer waiting for review.", detail=f"held upload {held_id}")
 
     def delete_document(self, actor: Actor, doc_id: str) -> int:
         actor.require_staff()
@@ -114,11 +148,14 @@ def build_services(
     embedder: Embedder | None = None,
     chat_model: BaseChatModel | None = None,
     now: Callable[[], datetime] = utc_now,
+    parse: ParseFunction | None = None,
 ) -> Services:
     """Build every part from ``settings``; pass ``embedder`` or ``chat_model`` to use those instead.
 
     The chat model is built lazily (on the first question) unless one is given: starting
     the local model takes seconds and memory that search and the library never need.
+    Files are parsed in a limited child process (``tutor.index.parse_sandbox``); ``parse``
+    replaces that only for a test that deliberately wants the loaders in-process.
     """
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +179,7 @@ def build_services(
         embedder=embedder,
         registry=registry,
         index=index,
-        ingestor=Ingestor(registry, index, embedder, settings, now=now),
+        ingestor=Ingestor(registry, index, embedder, settings, now=now, parse=parse),
         retriever=retriever,
         progress=progress,
         tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model),
@@ -158,6 +195,7 @@ def build_services(
         cases=CaseService(
             library=case_library, progress=progress, matcher=CaseMatcher(embedder), links=links,
             chat_model=model if settings.case_model_sorting else None, timeout_s=settings.request_timeout_s,
+            screen_phi=settings.phi_screening,
         ),
         accounts=AccountService(
             store=AccountStore(settings.progress_db, now=now), progress=progress, course_id=settings.course, now=now,
@@ -166,6 +204,7 @@ def build_services(
             reports=ProgressReports(settings.progress_db, now=now), progress=progress, bank=bank,
             case_library=case_library, course_id=settings.course, now=now,
         ),
+        _now=now,
     )
 
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         gt=0,
         description="Timeout in seconds for one model request while drafting questions (long structured replies; a CPU model needs minutes).",
     )
+    phi_screening: bool = Field(
+        default=True,
+        description="Screen uploads and chat for patient identifiers (HIPAA Safe Harbor kinds that patterns find): a flagged upload is held for an instructor's review, and identifiers in a student's question, history or case request are replaced by placeholders before any model sees them or the progress database stores them.",
+    )
     exam_seconds_per_question: int = Field(
         default=90,
         ge=10,
@@ -106,6 +110,16 @@ class Settings(BaseSettings):
         default=25,
         ge=1,
         description="Largest file, in MiB, that ingest accepts (uploads and CLI alike).",
+    )
+    parse_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one file may take to be read (parsed in a child process); a file that takes longer is skipped with that reason.",
+    )
+    parse_memory_mb: int = Field(
+        default=1024,
+        ge=256,
+        description="Address space, in MB, of the child process that reads one file (about 200 MB of it is Python and the readers); a file that needs more is skipped with that reason.",
     )
     search_k: int = Field(
         default=5,

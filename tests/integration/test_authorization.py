@@ -57,6 +57,9 @@ STAFF_ONLY: dict[str, Callable[[Services, Actor], object]] = {
     "Services.delete_document": lambda s, a: s.delete_document(a, next(d.doc_id for d in s.documents() if d.source == "sodium.md"))
     if any(d.source == "sodium.md" for d in s.documents()) else s.delete_document(a, "none"),
     "Services.reindex": lambda s, a: s.reindex(a),
+    "Services.held_uploads": lambda s, a: s.held_uploads(a),
+    "Services.release": lambda s, a: s.release(a, 999_999),
+    "Services.discard": lambda s, a: s.discard(a, 999_999),
     "BankAdmin.import_file": lambda s, a: s.questions.import_file(a, "empty.yaml", b"questions: []\n"),
     "BankAdmin.export": lambda s, a: s.questions.export(a, "yaml"),
     "BankAdmin.draft": lambda s, a: s.questions.draft(a, "renal/aki.md", 1),

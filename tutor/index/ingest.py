@@ -29,11 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from tutor.content.chunking import CHUNKER_VERSION, chunk_document, make_doc_id
-from tutor.content.loaders import SUPPORTED_SUFFIXES, load_document
-from tutor.domain import FailedFile, IngestReport, LoadedDocument
+from tutor.content.loaders import SUPPORTED_SUFFIXES
+from tutor.content import phi_screen
+from tutor.domain import FailedFile, HeldFile, HeldFinding, IngestReport, LoadedDocument
 from tutor.errors import DocumentError, FileTooLarge, TutorError, UnsupportedFileType
 from tutor.index.embeddings import Embedder
-from tutor.index.registry import LibraryRegistry
+from tutor.index.parse_sandbox import ParseFunction, SandboxedParser
+from tutor.index.registry import HeldBytes, LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
 from tutor.settings import Settings
 
@@ -56,13 +58,14 @@ class _Batch:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
+    held: list[HeldFile] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
 
     def report(self, seconds: float) -> IngestReport:
         return IngestReport(
             added=tuple(self.added), updated=tuple(self.updated), unchanged=tuple(self.unchanged),
-            removed=tuple(self.removed), failed=tuple(self.failed), chunks_added=self.chunks_added,
+            removed=tuple(self.removed), failed=tuple(self.failed), held=tuple(self.held), chunks_added=self.chunks_added,
             chunks_removed=self.chunks_removed, seconds=round(seconds, 3),
         )
 
@@ -75,6 +78,8 @@ class _Item:
     root: str
     read: Callable[[], bytes]
     size: int
+    uploaded_by: str = ""
+    release: str | None = None  # "redact" | "as_is": an instructor's decision on a held file (not screened again)
 
 
 def upload_source_name(filename: str) -> str:
@@ -92,12 +97,16 @@ class Ingestor:
         settings: Settings,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        parse: ParseFunction | None = None,
     ):
         self.registry = registry
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.now = now
+        # Loaders run in a child with memory and time limits (tutor.index.parse_sandbox);
+        # tests pass tutor.content.loaders.load_document only where they want it in-process.
+        self.parse = parse or SandboxedParser(settings.parse_timeout_s, settings.parse_memory_mb)
         self.pipeline = f"chunker={CHUNKER_VERSION};embedder={embedder.name}"
 
     # -- entry points ----------------------------------------------------------
@@ -131,16 +140,27 @@ class Ingestor:
         """Ingest one uploaded file held in memory; its source is the file's base name."""
         return self.ingest_uploads([(filename, data)], progress)
 
-    def ingest_uploads(self, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
+    def ingest_uploads(self, files: list[tuple[str, bytes]], progress: Progress | None = None,
+                       *, uploaded_by: str = "") -> IngestReport:
         progress = progress or _no_progress
         started = time.perf_counter()
         batch = _Batch()
         items = [
-            _Item(source=upload_source_name(name), root=UPLOAD_ROOT, read=(lambda d=data: d), size=len(data))
+            _Item(source=upload_source_name(name), root=UPLOAD_ROOT, read=(lambda d=data: d), size=len(data),
+                  uploaded_by=uploaded_by)
             for name, data in files
         ]
         self._run(items, batch, progress)
         progress(1.0, "Done")
+        return batch.report(time.perf_counter() - started)
+
+    def ingest_released(self, held: HeldBytes, *, redact: bool) -> IngestReport:
+        """Ingest a held file an instructor released: identifiers replaced by placeholders, or as it is."""
+        started = time.perf_counter()
+        batch = _Batch()
+        item = _Item(source=held.source, root=held.root, read=lambda: held.data, size=len(held.data),
+                     release="redact" if redact else "as_is")
+        self._run([item], batch, _no_progress)
         return batch.report(time.perf_counter() - started)
 
     def delete(self, doc_id: str) -> int:
@@ -229,7 +249,10 @@ class Ingestor:
             return
 
         step(0.1, "parsing")
-        document = load_document(data, item.source)
+        document = self.parse(data, item.source)
+        document = self._screened(document, item, data, content_hash, batch)
+        if document is None:
+            return  # held for an instructor's review: not chunked, not indexed
         chunks = chunk_document(
             document, doc_id,
             max_chars=self.settings.chunk_max_chars, overlap_chars=self.settings.chunk_overlap_chars,
@@ -251,6 +274,32 @@ class Ingestor:
         batch.chunks_added += len(fresh)
         batch.chunks_removed += len(stale)
         (batch.updated if previous else batch.added).append(item.source)
+
+    def _screened(
+        self, document: LoadedDocument, item: _Item, data: bytes, content_hash: str, batch: _Batch
+    ) -> LoadedDocument | None:
+        """The document to index, redacted when so released; None when it is held for review.
+
+        Held for the identifier kinds patterns find (``phi_screen.PATTERN_KINDS``); names are
+        listed with them but do not hold a file on their own (teaching cases name fictional
+        patients, and the name detector is best effort).
+        """
+        if item.release == "as_is" or not self.settings.phi_screening:
+            return document
+        if item.release == "redact":
+            return _redacted(document)
+        findings = _held_findings(document)
+        counts: dict[str, int] = {}
+        for f in findings:
+            counts[f.kind] = counts.get(f.kind, 0) + 1
+        if not any(kind in phi_screen.PATTERN_KINDS for kind in counts):
+            return document
+        held_id = self.registry.hold(
+            source=item.source, root=item.root, content_hash=content_hash, data=data, findings=findings,
+            uploaded_by=item.uploaded_by, held_at=self.now().isoformat(timespec="seconds"),
+        )
+        batch.held.append(HeldFile(source=item.source, held_id=held_id, counts=counts))
+        return None
 
     def _doc_row(
         self, document: LoadedDocument, doc_id: str, item: _Item, content_hash: str, size: int, n_chunks: int
@@ -283,3 +332,32 @@ class Ingestor:
         self.index.delete(removed)
         return len(removed)
 
+
+
+def _held_findings(document: LoadedDocument) -> list[HeldFinding]:
+    """Every identifier in the document's title and sections, masked, with page and line."""
+    findings: list[HeldFinding] = []
+    if document.meta.title:
+        findings += [HeldFinding(kind=f.kind, label=f.label, excerpt=f.excerpt, line=0)
+                     for f in phi_screen.screen(document.meta.title)]
+    line = 1
+    for section in document.sections:
+        for part in (*section.heading_path, section.text):
+            for f in phi_screen.screen(part):
+                findings.append(HeldFinding(kind=f.kind, label=f.label, excerpt=f.excerpt, page=section.page,
+                                            line=line + part.count("\n", 0, f.start)))
+        line += section.text.count("\n") + 2
+    return findings
+
+
+def _redacted(document: LoadedDocument) -> LoadedDocument:
+    """The document with every flagged identifier (names included) replaced by its placeholder."""
+    meta = document.meta
+    if meta.title:
+        meta = meta.model_copy(update={"title": phi_screen.redact(meta.title)})
+    sections = tuple(
+        s.model_copy(update={"text": phi_screen.redact(s.text),
+                             "heading_path": tuple(phi_screen.redact(h) for h in s.heading_path)})
+        for s in document.sections
+    )
+    return document.model_copy(update={"meta": meta, "sections": sections})

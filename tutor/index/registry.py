@@ -8,6 +8,11 @@ it does not know. The Chroma collection is rebuilt from these rows by
 
 An FTS5 table over the chunks (kept in sync by triggers) serves the optional lexical
 half of hybrid search.
+
+``held_uploads`` keeps files that the PHI screen flagged (:mod:`tutor.content.phi_screen`)
+out of the library until an instructor releases or discards them. The original bytes
+are kept only while a file is held; a decision clears them and keeps an audit row (who,
+when, why, and the masked findings).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from sqlite_utils import Migrations
 
 from tutor.db import SQLiteFile
-from tutor.domain import Chunk, SourceDoc
+from tutor.domain import Chunk, HeldFinding, HeldUpload, SourceDoc
 
 MIGRATIONS = Migrations("tutor.library")
 
@@ -66,6 +71,52 @@ def m001_create_documents_and_chunks(db):
     )
     db["chunks"].create_index(["doc_id", "ordinal"])
     db["chunks"].enable_fts(["section", "text"], tokenize="porter", create_triggers=True)
+
+
+@MIGRATIONS()
+def m002_create_held_uploads(db):
+    db["held_uploads"].create(
+        {
+            "held_id": int,
+            "source": str,
+            "root": str,
+            "content_hash": str,
+            "size_bytes": int,
+            "data": bytes,  # the original file while held; cleared by a decision
+            "findings": str,  # JSON list of HeldFinding (masked excerpts, never the identifier)
+            "uploaded_by": str,
+            "held_at": str,
+            "status": str,  # held | released | released_as_is | discarded
+            "decided_by": str,
+            "decided_at": str,
+            "reason": str,
+        },
+        pk="held_id",
+        not_null={"source", "root", "content_hash", "status"},
+    )
+    db["held_uploads"].create_index(["status", "held_at"])
+
+
+@dataclass(frozen=True)
+class HeldBytes:
+    """A held file's bytes and where it came from, for a release."""
+
+    held_id: int
+    source: str
+    root: str
+    data: bytes
+
+
+def _held(row: dict) -> HeldUpload:
+    return HeldUpload(
+        held_id=row["held_id"], source=row["source"], size_bytes=row["size_bytes"] or 0,
+        uploaded_by=row["uploaded_by"] or "", held_at=row["held_at"] or "",
+        findings=tuple(HeldFinding(**f) for f in json.loads(row["findings"] or "[]")),
+        status=row["status"], decided_by=row["decided_by"], decided_at=row["decided_at"], reason=row["reason"],
+    )
+
+
+_HELD_COLUMNS = "held_id, source, size_bytes, uploaded_by, held_at, findings, status, decided_by, decided_at, reason"
 
 
 @dataclass(frozen=True)
@@ -193,6 +244,50 @@ class LibraryRegistry:
             db["chunks"].delete_where("doc_id = ?", [doc_id])
             db["documents"].delete_where("doc_id = ?", [doc_id])
         return ids
+
+    # -- held uploads ----------------------------------------------------------
+    def hold(self, *, source: str, root: str, content_hash: str, data: bytes, findings: list[HeldFinding],
+             uploaded_by: str, held_at: str) -> int:
+        """Keep a flagged file for review; the same bytes held again under the same name are one entry."""
+        with self.file.write() as db:
+            row = db.execute(
+                "select held_id from held_uploads where status = 'held' and source = ? and content_hash = ?",
+                [source, content_hash],
+            ).fetchone()
+            if row:
+                return row[0]
+            table = db["held_uploads"].insert({
+                "source": source, "root": root, "content_hash": content_hash, "size_bytes": len(data), "data": data,
+                "findings": json.dumps([f.model_dump() for f in findings]), "uploaded_by": uploaded_by,
+                "held_at": held_at, "status": "held",
+            })
+            return table.last_pk
+
+    def held_uploads(self, status: str | None = "held") -> list[HeldUpload]:
+        """Held files (or every decision too, with ``status=None``), oldest first."""
+        where, args = ("where status = ?", [status]) if status else ("", [])
+        with self.file.read() as db:
+            cursor = db.execute(f"select {_HELD_COLUMNS} from held_uploads {where} order by held_id", args)
+            names = [d[0] for d in cursor.description]
+            return [_held(dict(zip(names, r))) for r in cursor]
+
+    def held_file(self, held_id: int) -> HeldBytes | None:
+        """A file still waiting for a decision, with its bytes; None when unknown or decided."""
+        with self.file.read() as db:
+            row = db.execute(
+                "select held_id, source, root, data from held_uploads where held_id = ? and status = 'held'", [held_id],
+            ).fetchone()
+        return HeldBytes(held_id=row[0], source=row[1], root=row[2], data=row[3]) if row else None
+
+    def decide_held(self, held_id: int, *, status: str, by: str, at: str, reason: str | None) -> bool:
+        """Record the decision and drop the bytes; False when the file was not (or no longer) held."""
+        with self.file.write() as db:
+            cursor = db.execute(
+                "update held_uploads set status = ?, decided_by = ?, decided_at = ?, reason = ?, data = null "
+                "where held_id = ? and status = 'held'",
+                [status, by, at, reason, held_id],
+            )
+            return cursor.rowcount == 1
 
     # -- chunks ----------------------------------------------------------------
     def chunk_rows(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:

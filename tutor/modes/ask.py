@@ -36,6 +36,7 @@ from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
+from tutor.content import phi_screen
 from tutor.domain import Answer, SearchHit
 from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
@@ -126,11 +127,12 @@ class AskService:
         In Socratic mode pass the thread's ``ladder``: ``question`` is then the student's
         latest message and the ladder's rung decides the task.
         """
-        question = self._validated(question)
+        question, removed = self._private(self._validated(question))  # identifiers never reach a model or the store
         conversation_id = conversation_id or str(uuid.uuid4())
         started = time.perf_counter()
         base = {"question": question, "mode": mode, "conversation_id": conversation_id,
-                "turn_id": str(uuid.uuid4()), "prompt_version": PROMPT_VERSION}
+                "turn_id": str(uuid.uuid4()), "prompt_version": PROMPT_VERSION,
+                "privacy_notice": phi_screen.removal_notice(removed) if removed else ""}
 
         if asks_for_clinical_advice(question):
             yield self._store(Answer(text=REFERRAL_ANSWER, grounded=False, kind="referral", **base), learner_id, started)
@@ -138,7 +140,7 @@ class AskService:
 
         socratic = mode == "socratic"
         ladder = (ladder or Ladder.start(question)) if socratic else None
-        topic = ladder.question if ladder else question
+        topic = self._private(ladder.question)[0] if ladder else question
         result = self.retriever.search(topic, self.settings.search_k, {"course": self.settings.course})
         evidence = [h for h in result.hits if h.score >= result.threshold]
 
@@ -153,7 +155,8 @@ class AskService:
                                    task=ladder.task if ladder else EXPLAIN_TASK)
 
         may_stream = not socratic or ladder.revealed
-        messages = self._history(learner_id, conversation_id) + [HumanMessage(self._student_turn(question, ladder))]
+        turn = self._private(self._student_turn(question, ladder))[0]
+        messages = self._history(learner_id, conversation_id) + [HumanMessage(turn)]
         partial: list[str] = []
         try:
             state = None
@@ -201,6 +204,16 @@ class AskService:
             )
         return question
 
+    def _private(self, text: str) -> tuple[str, dict[str, int]]:
+        """``text`` with patient identifiers replaced by placeholders, and what was removed.
+
+        For every provider, not only a remote one: the text is also what progress.db stores.
+        """
+        if not self.settings.phi_screening:
+            return text, {}
+        (clean,), removed = phi_screen.redact_all([text])
+        return clean, removed
+
     @staticmethod
     def _student_turn(question: str, ladder: Ladder | None) -> str:
         if ladder and ladder.attempts:
@@ -212,7 +225,7 @@ class AskService:
         messages: list[BaseMessage] = []
         for turn in turns:
             if turn.status == "complete" and turn.kind in ("answer", "hint"):
-                messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
+                messages += [HumanMessage(self._private(turn.question)[0]), AIMessage(self._private(turn.answer)[0])]
         return messages
 
     @staticmethod
@@ -259,6 +272,8 @@ class AskService:
     def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
         latency = int((time.perf_counter() - started) * 1000)
         answer = answer.model_copy(update={"latency_ms": latency})
+        if answer.privacy_notice:  # the student sees what was removed, here and in the stored conversation
+            answer = answer.model_copy(update={"text": f"_{answer.privacy_notice}_\n\n{answer.text}"})
         self.progress.record_chat_turn(ChatTurn(
             turn_id=answer.turn_id, learner_id=learner_id, course_id=self.settings.course,
             conversation_id=answer.conversation_id, question=answer.question, answer=answer.text,

@@ -30,6 +30,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, create_model
 
 from tutor.cases.store import CaseEntry, CaseLibrary
+from tutor.content import phi_screen
 from tutor.content.cases.model import Case, Finding, Stage
 from tutor.content.references import Reference
 from tutor.domain import Citation
@@ -99,6 +100,7 @@ class CaseService:
         links: CurriculumLinks,
         chat_model: Callable[[], BaseChatModel] | None,
         timeout_s: float,
+        screen_phi: bool = True,
     ):
         self._library = library
         self._progress = progress
@@ -106,6 +108,7 @@ class CaseService:
         self._links = links
         self._chat_model = chat_model
         self._timeout_s = timeout_s
+        self._screen_phi = screen_phi
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -142,6 +145,8 @@ class CaseService:
             raise CaseError("Type what you would like to ask or examine.")
         if len(request) > MAX_REQUEST_CHARS:
             raise CaseError(f"Keep a request under {MAX_REQUEST_CHARS} characters.")
+        # Patient identifiers never reach the model or the transcript (tutor.content.phi_screen).
+        (request,), removed = phi_screen.redact_all([request]) if self._screen_phi else ((request,), {})
         view = self._current(session_id, learner_id)
         allowed = machine.requestable(view.case, view.state)
         if not allowed:
@@ -157,6 +162,8 @@ class CaseService:
         else:
             state, _ = machine.reveal(view.case, view.state, (), "words")
             reply = self._not_placed(view, match.nearest)
+        if removed:
+            reply = Reply(reply.kind, f"_{phi_screen.removal_notice(removed)}_\n\n{reply.text}", reply.findings)
         self._save(view, state, [
             ("student", request, {"kind": "request"}),
             ("tutor", reply.text, {"kind": reply.kind, "keys": [f.key for f in reply.findings], "how": how}),
