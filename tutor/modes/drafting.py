@@ -19,6 +19,7 @@ import numpy as np
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field, ValidationError
 
+from tutor.agent.output_filter import safe_markdown
 from tutor.bank.store import QuestionBank
 from tutor.content.questions.model import MAX_EXPLANATION_CHARS, Question, question_id_for, question_problems
 from tutor.content.references import Reference
@@ -163,10 +164,12 @@ def _passages(rows: list[ChunkRow]) -> list[ChunkRow]:
 
 def _question(draft: DraftedQuestion, row: ChunkRow) -> Question:
     try:
+        stem = safe_markdown(draft.stem)  # a passage can talk the model into links and images: never store them
         return Question(
-            id=question_id_for(draft.stem, prefix="gen"),
-            stem=draft.stem,
-            options=tuple({"text": o.text, "explanation": o.explanation} for o in draft.options),
+            id=question_id_for(stem, prefix="gen"),
+            stem=stem,
+            options=tuple({"text": safe_markdown(o.text), "explanation": safe_markdown(o.explanation)}
+                          for o in draft.options),
             answer=draft.answer,
             topic=row.doc_title,
             system=row.module,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from tutor.content.phi_screen import describe
 from tutor.domain import IngestReport, SearchHit, SourceDoc
 
 
@@ -24,8 +25,13 @@ def citation_label(hit: SearchHit) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Show curriculum text literally: no links, images or emphasis from the document."""
-    for ch in "\\`*_{}[]<>()#+-.!|~$":
+    """Show curriculum text literally: no links, images or emphasis from the document.
+
+    ``:`` and ``@`` too: Streamlit's GFM renderer (micromark) turns ``https://host`` into
+    a link even without a dot in the host, so escaping the dots of ``https://evil.example``
+    alone still left a link to ``https://evil``; ``https\\://`` and ``a\\@b`` form none.
+    """
+    for ch in "\\`*_{}[]<>()#+-.!|~$:@":
         text = text.replace(ch, "\\" + ch)
     return text
 
@@ -57,6 +63,11 @@ def ingest_summary(report: IngestReport) -> None:
         st.error("Some files were not added:\n\n" + "\n".join(
             f"- **{escape_markdown(f.source)}**: {escape_markdown(f.reason)}" for f in report.failed
         ))
+    if report.held:
+        st.warning("Some files were not added yet:\n\n" + "\n".join(
+            f"- **{escape_markdown(h.source)}**: held for review: contains what looks like {escape_markdown(describe(h.counts))}"
+            for h in report.held
+        ) + "\n\nAn instructor can release or discard them under *Held for review* below.")
     if report.added or report.updated:
         st.success(f"{report.chunks_added} passages indexed in {report.seconds:.1f} s.")
 

@@ -13,6 +13,7 @@ import streamlit as st
 from tutor.modes.access import Actor
 from tutor.progress.analytics import MIN_RESPONSES
 from tutor.ui import charts
+from tutor.ui.components import escape_markdown
 from tutor.ui.errors import shown_errors
 from tutor.ui.notices import confirm
 
@@ -52,10 +53,10 @@ def item_analysis_screen(services, actor: Actor) -> None:
 def _detail(services, actor: Actor, report) -> None:
     stats, question = report.stats, report.question.question
     with st.container(border=True):
-        st.markdown(question.stem)
+        st.markdown(escape_markdown(question.stem).replace("\n", "  \n"))  # bank text is shown literally, as in quizzes
         for letter, option in zip(stats.option_rates, question.options):
             key = " (key)" if letter == question.answer else ""
-            st.markdown(f"**{letter}.** {option.text}{key}: chosen by {stats.option_rates[letter]:.0%}")
+            st.markdown(f"**{letter}.** {escape_markdown(option.text)}{key}: chosen by {stats.option_rates[letter]:.0%}")
         if stats.blank_rate:
             st.caption(f"Left blank by {stats.blank_rate:.0%} (timed blocks).")
         st.altair_chart(charts.option_rates(stats, question.answer))
