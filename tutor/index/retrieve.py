@@ -83,6 +83,9 @@ class Retriever:
         rows = self.registry.chunk_rows(ranking)
         ranking = [cid for cid in ranking if cid in rows and _matches(rows[cid], filters)][:k]
         self._fill_similarity(vector, [cid for cid in ranking if cid not in similarity], similarity)
+        # A lexical hit whose vector is missing (a `tutor reindex` killed after the drop; the next
+        # ingest or reindex restores it) has no score on the calibrated scale: leave it out, never crash.
+        ranking = [cid for cid in ranking if cid in similarity]
         hits = tuple(self._hit(rows[cid], similarity[cid]) for cid in ranking)
         best = max((h.score for h in hits), default=-1.0)
         return SearchResult(
