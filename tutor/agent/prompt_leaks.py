@@ -8,7 +8,9 @@ teaching content.
 
 How: the reply's words (lower case, punctuation ignored) are compared with every window of
 :data:`WINDOW_WORDS` consecutive words of the fixed prompts of :mod:`tutor.llm.prompts`
-(rules and tasks, not the course passages: quoting the course is the point). Each
+(rules and tasks, not the course passages: quoting the course is the point), less the
+windows of what the tutor says in its own voice (the "does not cover" answer, the
+disclaimer), which the prompts contain too. Each
 sentence or line that contains such a window is dropped, and one note says that part of
 the reply was removed. Pure and cheap (a set lookup per word), so it runs on every
 partial text while a reply streams.
@@ -37,7 +39,14 @@ def _word_windows(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + WINDOW_WORDS]) for i in range(len(words) - WINDOW_WORDS + 1)}
 
 
-_PROMPT_WINDOWS = frozenset().union(*(_word_windows(p) for p in _FIXED_PROMPTS))
+# What the tutor may say in its own voice, although the prompts contain it too: the honest
+# "does not cover" answer, the disclaimer. Removing those would hide the answers we want.
+_SAYABLE = (
+    prompts.NOT_COVERED_ANSWER, prompts.NO_ANSWER, prompts.REFERRAL_ANSWER,
+    "The course material does not cover the question.", "This is an educational tool, not clinical advice.",
+)
+_PROMPT_WINDOWS = frozenset().union(*(_word_windows(p) for p in _FIXED_PROMPTS)) - frozenset().union(
+    *(_word_windows(p) for p in _SAYABLE))
 
 
 def leaked_spans(text: str) -> list[tuple[int, int]]:
