@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, Literal
 
-from tests.network import loopback_only  # noqa: F401  (suites that use this server block the network with it)
 
 Fault = Literal["ok", "rate_limit", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed",
                 "truncated"]

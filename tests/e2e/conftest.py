@@ -118,6 +118,15 @@ def wait_for_app_run(page) -> None:
             return
 
 
+def choose_first_option(page) -> None:
+    """Click option A's label and wait until the browser shows it checked (no forced clicks)."""
+    from playwright.sync_api import expect
+
+    group = page.get_by_role("radiogroup")
+    group.get_by_text(re.compile(r"^A\. ")).click()
+    expect(group.get_by_role("radio").first).to_be_checked()
+
+
 def fill_sign_in(page, username: str, password: str) -> None:
     """Type into the sign-in form from the keyboard and press Enter (replacing anything already in the fields)."""
     form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Sign in", exact=True))

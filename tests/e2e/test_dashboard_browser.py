@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.accounts import PASSWORD, add_account
-from tests.e2e.conftest import app_page, fill_sign_in, serve, sign_in, sign_out, wait_for_app_run
+from tests.e2e.conftest import app_page, choose_first_option, fill_sign_in, serve, sign_in, sign_out, wait_for_app_run
 from tests.question_files import MINI_BANK_YAML
 from tutor.modes.access import Actor
 from tutor.modes.quiz_types import BlockSpec
@@ -174,9 +174,7 @@ def test_a_student_sees_an_answer_just_given_on_their_own_dashboard_and_nothing_
     page.get_by_label("Number of questions").fill("1")
     page.get_by_role("button", name="Start").click()
     page.get_by_role("button", name="Check answer").wait_for()
-    group = page.get_by_role("radiogroup")
-    group.get_by_text(re.compile(r"^A\. ")).click()
-    expect(group.get_by_role("radio").first).to_be_checked()
+    choose_first_option(page)
     page.get_by_role("button", name="Check answer").click()
     page.get_by_role("button", name="See results").wait_for()
 

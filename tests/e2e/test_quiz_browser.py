@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.accounts import add_account
-from tests.e2e.conftest import INSTRUCTOR, STUDENT, reload_and_sign_in, serve, sign_in, sign_out
+from tests.e2e.conftest import INSTRUCTOR, STUDENT, choose_first_option, reload_and_sign_in, serve, sign_in, sign_out
 from tests.markdown_files import write_markdown
 from tests.question_files import MINI_BANK_YAML, POTASSIUM_QUOTE, potassium_passage
 
@@ -54,15 +54,6 @@ def app_url(tmp_path_factory) -> Iterator[str]:
 
 def open_page(page, name: str) -> None:
     page.get_by_role("link", name=name).click()
-
-
-def choose_first_option(page) -> None:
-    """Click option A's label and wait until the browser shows it checked (no forced clicks)."""
-    from playwright.sync_api import expect
-
-    group = page.get_by_role("radiogroup")
-    group.get_by_text(re.compile(r"^A\. ")).click()
-    expect(group.get_by_role("radio").first).to_be_checked()
 
 
 def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(page, shot, tmp_path):

@@ -54,7 +54,7 @@ def markdown(runs: Sequence[WriteRun], command: str) -> str:
         f"`{command}` on {machine()}:",
         "",
         "| Writers | Acknowledged / attempted | Missing afterwards | Refused (\"database is locked\" shown) |"
-        " Answer p50 / p99 / max ms | Answers/s | Dashboard loads meanwhile (p50 / p99 ms) |",
+        " Answer p50 / p99 / max ms | Answers/s | Dashboard loads meanwhile: count (p50 / p99 ms) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:

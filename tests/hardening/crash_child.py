@@ -124,7 +124,7 @@ def install_probes(log: _Log) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from tests.fake_openai import loopback_only
+    from tests.network import loopback_only
 
     install_probes(_Log(os.environ.get(EVENTS_ENV), os.environ.get(PAUSE_ENV), os.environ.get(KILL_ENV)))
     from tutor.cli.app import main as tutor

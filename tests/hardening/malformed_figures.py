@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.factories import make_pdf
-from tests.fake_openai import loopback_only
+from tests.network import loopback_only
 from tests.hardening.malformed_files import TOPICS, corpus
 from tests.hardening.malformed_ingest import ingest_corpus, partial_ingests
 from tutor.content.loaders import load_document

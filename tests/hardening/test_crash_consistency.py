@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.fake_openai import loopback_only
+from tests.network import loopback_only
 from tests.hardening.crash_consistency import DETERMINISTIC, CrashHarness, describe
 from tests.hardening.crash_curriculum import QUICK
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_openai import loopback_only
+from tests.network import loopback_only
 from tests.hardening.malformed_files import corpus
 from tests.hardening.malformed_ingest import BATCH, Run, ingest_corpus, partial_ingests
 from tutor.content.chunking import make_doc_id

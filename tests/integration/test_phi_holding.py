@@ -19,7 +19,8 @@ import pytest
 from tests.accounts import DR_LEE
 from tests.case_files import MINI_CASE_ID, MINI_CASE_YAML
 from tests.classroom import to_stage
-from tests.fake_openai import FakeOpenAI, loopback_only
+from tests.fake_openai import FakeOpenAI
+from tests.network import loopback_only
 from tutor.errors import AccessDenied, TutorError
 from tutor.modes.access import Actor
 from tutor.services import Services, build_services
