@@ -185,7 +185,9 @@ def eval_pubmedqa(pqal_json: Path, limit: int, remove_gold: int, as_json: bool) 
     with tempfile.TemporaryDirectory(prefix="tutor-pubmedqa-") as scratch:
         scratch_dir = Path(scratch)
         questions = write_corpus(pqal_json, scratch_dir / "corpus")
-        services = build_services(settings.model_copy(update={"data_dir": scratch_dir / "data", "course": "pubmedqa"}))
+        # Published abstracts, not patient records: study-period dates ("1 April 2000") would be held by the PHI screen.
+        services = build_services(settings.model_copy(update={"data_dir": scratch_dir / "data", "course": "pubmedqa",
+                                                               "phi_screening": False}))
         with progress_bar("Indexing", enabled=True) as progress:
             services.ingestor.ingest_paths([scratch_dir / "corpus"], progress)
         learner = cli_learner(services)
