@@ -129,6 +129,20 @@ def test_orphan_vectors_never_surface_and_are_swept(services: Services, mini_cur
     assert "ghost" not in services.index.ids()
 
 
+def test_an_index_with_as_many_vectors_as_passages_but_the_wrong_ones_is_repaired(services: Services, mini_curriculum: Path, embedder):
+    """Two interrupted runs can leave one orphan and one missing vector: the counts agree, the ids do not."""
+    services.ingestor.ingest_paths([mini_curriculum])
+    expected = services.registry.chunk_ids()
+    services.index.delete({sorted(expected)[0]})
+    ghost = Chunk(chunk_id="ghost", doc_id="nodoc", source="ghost.md", ordinal=0, section="", text="BNP rules out heart failure")
+    services.index.upsert([ghost], embedder.embed_documents([ghost.text]), [{}])
+    assert services.index.count() == len(expected)
+
+    services.ingest_uploads(DR_LEE, [("notes.md", b"# Notes\nAdrenaline 0.5 mg intramuscularly treats anaphylaxis.\n")])
+    assert services.index.ids() == services.registry.chunk_ids() == expected | services.registry.chunk_ids(
+        next(d.doc_id for d in services.documents() if d.source == "notes.md"))
+
+
 def test_reindex_rebuilds_the_index_from_sqlite(services: Services, mini_curriculum: Path):
     services.ingestor.ingest_paths([mini_curriculum])
     expected = services.index.ids()

@@ -218,7 +218,7 @@ class Ingestor:
         return _Item(source=source, root=root, read=path.read_bytes, size=path.stat().st_size)
 
     def _run(self, items: list[_Item], batch: _Batch, progress: Progress) -> None:
-        if self.index.count() != self.registry.count_chunks():
+        if self.index.ids() != self.registry.chunk_ids():  # ids, not counts: orphans and gaps can balance out
             progress(0.0, "Repairing the index after an interrupted run")
             self.reconcile()
         for number, item in enumerate(items):

@@ -204,8 +204,11 @@ class LibraryRegistry:
         with self.file.read() as db:
             return {r["doc_id"]: r["source"] for r in db["documents"].rows_where("root = ?", [root])}
 
-    def chunk_ids(self, doc_id: str) -> set[str]:
+    def chunk_ids(self, doc_id: str | None = None) -> set[str]:
+        """The chunk ids of one document, or of the whole library."""
         with self.file.read() as db:
+            if doc_id is None:
+                return {r[0] for r in db.execute("select chunk_id from chunks")}
             return {r[0] for r in db.execute("select chunk_id from chunks where doc_id = ?", [doc_id])}
 
     def count_chunks(self) -> int:
