@@ -13,6 +13,10 @@
   with its cells joined by ``" | "`` (a cell merged across columns counts once), and a
   table is one block of lines. Text in headers, footers, footnotes, comments, text boxes
   and tables nested inside table cells is not read.
+* Text a reader of the document cannot see is not read: runs marked hidden (``vanish``,
+  directly or through their character style), white runs and runs under 2 pt. A model
+  reads every passage, so invisible text is where instructions get smuggled in (the
+  prompt-injection suite plants them there), and no reviewer would ever see them.
 * Title: the core property ``title``, else the first ``Title`` paragraph, else the file stem.
 * Anything python-docx or lxml raises becomes a :class:`~tutor.errors.MalformedDocument`.
 """
@@ -23,8 +27,12 @@ import io
 import zipfile
 
 import docx
+from docx.enum.dml import MSO_COLOR_TYPE
+from docx.shared import Pt, RGBColor
 from docx.table import Table
+from docx.text.hyperlink import Hyperlink
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from tutor.content.loaders.source_names import source_stem
 from tutor.content.text_cleaning import clean_text
@@ -37,6 +45,8 @@ RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024
 
 _NOT_DOCX = "the file is not a Word (.docx) document"
 _BOMB = "the file expands to far more data than a document holds (a zip bomb?)"
+_WHITE = RGBColor(0xFF, 0xFF, 0xFF)
+_TINY = Pt(2)
 
 
 def load_docx(data: bytes, source: str) -> LoadedDocument:
@@ -88,7 +98,7 @@ def _load(data: bytes, source: str) -> LoadedDocument:
             if table_text:
                 blocks.append(table_text)
             continue
-        text = clean_text(item.text).strip()
+        text = clean_text(_visible_text(item)).strip()
         level = _heading_level(item)
         if level is None:
             if text:
@@ -107,6 +117,25 @@ def _load(data: bytes, source: str) -> LoadedDocument:
     core_title = clean_text(document.core_properties.title or "").strip()
     meta = DocumentMeta(title=core_title or title_paragraph or source_stem(source))
     return LoadedDocument(source=source, kind="docx", meta=meta, sections=tuple(sections))
+
+
+def _visible_text(paragraph: Paragraph) -> str:
+    """The paragraph's text without its invisible runs (see the module doc)."""
+    parts = []
+    for item in paragraph.iter_inner_content():
+        runs = item.runs if isinstance(item, Hyperlink) else [item]
+        parts += [run.text for run in runs if not _invisible(run)]
+    return "".join(parts)
+
+
+def _invisible(run: Run) -> bool:
+    font = run.font
+    if font.hidden or (run.style is not None and run.style.font.hidden):
+        return True
+    if font.size is not None and font.size < _TINY:
+        return True
+    color = font.color
+    return color is not None and color.type == MSO_COLOR_TYPE.RGB and color.rgb == _WHITE
 
 
 def _heading_level(paragraph: Paragraph) -> int | None:
@@ -131,7 +160,7 @@ def _table_text(table: Table) -> str:
             if previous is not None and cell._tc is previous:  # a horizontally merged cell
                 continue
             previous = cell._tc
-            cells.append(" ".join(clean_text(cell.text).split()))
+            cells.append(" ".join(clean_text("\n".join(_visible_text(p) for p in cell.paragraphs)).split()))
         if any(cells):
             lines.append(" | ".join(cells))
     return "\n".join(lines)
