@@ -19,7 +19,6 @@ from langchain_core.language_models import BaseChatModel
 from tutor.bank.store import QuestionBank
 from tutor.cases.store import CaseLibrary
 from tutor.domain import HeldUpload, IngestReport, SearchResult, SourceDoc
-from tutor.errors import TutorError
 from tutor.index.embeddings import Embedder, build_embedder
 from tutor.index.ingest import Ingestor, Progress
 from tutor.index.parse_sandbox import ParseFunction
@@ -64,7 +63,6 @@ class Services:
     cases: CaseService
     accounts: AccountService
     dashboards: Dashboards
-    _now: Callable[[], datetime] = utc_now
 
     # The small facade the pages and the CLI call; each is one service method on one event.
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
@@ -92,28 +90,15 @@ class Services:
     def release(self, actor: Actor, held_id: int, redact: bool = True, reason: str = "") -> IngestReport:
         """Index a held file: identifiers replaced by placeholders, or (with a reason) as it is."""
         actor.require_staff()
-        reason = " ".join(reason.split())
-        if not redact and not reason:
-            raise TutorError("Give a reason for releasing the file as it is (for example, the flags are false).")
-        held = self.registry.held_file(held_id)
-        if held is None:
-            raise TutorError("That file is no longer waiting for review.", detail=f"held upload {held_id}")
         try:
-            report = self.ingestor.ingest_released(held, redact=redact)
+            return self.ingestor.release(held_id, redact=redact, reason=reason, by=actor.username)
         finally:
             self.links.invalidate()
-        if report.ok:
-            self.registry.decide_held(held_id, status="released" if redact else "released_as_is",
-                                      by=actor.username, at=self._now().isoformat(timespec="seconds"),
-                                      reason=reason or None)
-        return report
 
     def discard(self, actor: Actor, held_id: int, reason: str = "") -> None:
         """Drop a held file (its bytes are deleted; who and when are kept)."""
         actor.require_staff()
-        if not self.registry.decide_held(held_id, status="discarded", by=actor.username,
-                                         at=self._now().isoformat(timespec="seconds"), reason=reason.strip() or None):
-            raise TutorError("That file is no longer waiting for review.", detail=f"held upload {held_id}")
+        self.ingestor.discard(held_id, reason=reason, by=actor.username)
 
     def delete_document(self, actor: Actor, doc_id: str) -> int:
         actor.require_staff()
@@ -204,7 +189,6 @@ def build_services(
             reports=ProgressReports(settings.progress_db, now=now), progress=progress, bank=bank,
             case_library=case_library, course_id=settings.course, now=now,
         ),
-        _now=now,
     )
 
 

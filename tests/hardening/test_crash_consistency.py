@@ -13,7 +13,6 @@ import os
 
 import pytest
 
-from tests.network import loopback_only
 from tests.hardening.crash_consistency import DETERMINISTIC, CrashHarness, describe
 from tests.hardening.crash_curriculum import QUICK
 
@@ -23,13 +22,11 @@ SEED = 20261123
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory, embedder) -> CrashHarness:
-    with loopback_only():
-        return CrashHarness(tmp_path_factory.mktemp("crash"), embedder, QUICK)
+    return CrashHarness(tmp_path_factory.mktemp("crash"), embedder, QUICK)
 
 
 def test_random_kills_leave_a_library_that_the_rerun_completes_exactly(harness):
-    with loopback_only():
-        records = [harness.random_run(number, RANDOM_RUNS, SEED) for number in range(RANDOM_RUNS)]
+    records = [harness.random_run(number, RANDOM_RUNS, SEED) for number in range(RANDOM_RUNS)]
     failed = [describe(r) for r in records if not r.ok]
     assert not failed, "\n".join(failed)
     assert sum(r.killed for r in records) >= RANDOM_RUNS // 2, [describe(r) for r in records]
@@ -37,8 +34,7 @@ def test_random_kills_leave_a_library_that_the_rerun_completes_exactly(harness):
 
 @pytest.mark.parametrize(("name", "scenario", "pause_at"), DETERMINISTIC, ids=[d[2] for d in DETERMINISTIC])
 def test_kill_at_each_point_of_the_write_order(harness, name, scenario, pause_at):
-    with loopback_only():
-        record = harness.run(100 + DETERMINISTIC.index((name, scenario, pause_at)), scenario, "pause", pause_at=pause_at)
+    record = harness.run(100 + DETERMINISTIC.index((name, scenario, pause_at)), scenario, "pause", pause_at=pause_at)
     assert record.ok, describe(record)
     assert record.killed
     assert not record.integrity_failures and record.index_error is None and record.search_leak == 0

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.network import loopback_only
 from tests.hardening.malformed_files import corpus
 from tests.hardening.malformed_ingest import BATCH, Run, ingest_corpus, partial_ingests
 from tutor.content.chunking import make_doc_id
@@ -40,8 +39,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, embedder) -> Run:
     settings = Settings(data_dir=data_dir, content_dir=data_dir / "no-curriculum")
     services = build_services(settings, embedder=embedder)
     samples = corpus(seed=7, pdfs=pdfs, max_upload_bytes=settings.max_upload_bytes)
-    with loopback_only():
-        yield ingest_corpus(services, samples)
+    yield ingest_corpus(services, samples)
     services.ingestor.parse.close()
 
 

@@ -33,7 +33,6 @@ from tests.accounts import open_signed_in
 from tests.hardening.injection_figures import CANARIES, ALLOWED_TOOLS, ask_all, open_library, stored_canaries
 from tests.hardening.obeying_model import outside_references, prompt_leaks
 from tests.hardening.poisoned_documents import ALL_KINDS, coverage, poisoned_files
-from tests.network import loopback_only
 from tutor.errors import TutorError
 from tutor.modes.quiz_types import BlockSpec
 from tutor.ui.components import escape_markdown
@@ -46,10 +45,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, embedder):
     files = poisoned_files(FILES)
-    with loopback_only():
-        library = open_library(tmp_path_factory.mktemp("injection"), embedder, files)
-        bob_turns = library.services.progress.chat_history(library.bob.learner_id)
-        outcomes = ask_all(library, files)
+    library = open_library(tmp_path_factory.mktemp("injection"), embedder, files)
+    bob_turns = library.services.progress.chat_history(library.bob.learner_id)
+    outcomes = ask_all(library, files)
     return library, files, outcomes, bob_turns
 
 
@@ -146,16 +144,15 @@ def _rendered(at: AppTest) -> list[str]:
 
 
 def test_the_ask_and_search_pages_render_no_outside_link_from_a_poisoned_answer_or_passage(poisoned_app, tmp_path):
-    with loopback_only():
-        at = open_signed_in(tmp_path / "data", "ada", "student")
-        at.switch_page("pages/ask.py").run()
-        at.chat_input[0].set_value(poisoned_app.question).run()
-        assert not at.exception, at.exception
-        assert any("Hyperkalaemia treatment starts with calcium" in m.value for m in at.markdown)
-        assert _rendered(at) == []
-        at.switch_page("pages/search.py").run()
-        at.text_input[0].set_value(poisoned_app.question)
-        at.button[0].click().run()
-        assert not at.exception, at.exception
-        assert any("evil" in m.value for m in at.markdown)  # the poisoned passage is shown, as text
-        assert _rendered(at) == []
+    at = open_signed_in(tmp_path / "data", "ada", "student")
+    at.switch_page("pages/ask.py").run()
+    at.chat_input[0].set_value(poisoned_app.question).run()
+    assert not at.exception, at.exception
+    assert any("Hyperkalaemia treatment starts with calcium" in m.value for m in at.markdown)
+    assert _rendered(at) == []
+    at.switch_page("pages/search.py").run()
+    at.text_input[0].set_value(poisoned_app.question)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert any("evil" in m.value for m in at.markdown)  # the poisoned passage is shown, as text
+    assert _rendered(at) == []

@@ -22,7 +22,6 @@ import openai
 import pytest
 
 from tests.fake_openai import GOOD_ANSWER, RAW_BODY_MARKER, FakeOpenAI
-from tests.network import loopback_only
 from tutor.domain import Answer
 from tutor.errors import ModelUnavailableError, TutorError
 from tutor.services import Services, build_services
@@ -34,12 +33,6 @@ RETRIES = 2
 SLACK_S = 10.0  # a loaded 2-core machine: the bound proves "bounded", not "fast"
 BACKOFF_S = 0.5 + 1.0  # the OpenAI client's two exponential backoff sleeps (at most)
 PARTIAL = "Give calcium gluconate"  # what the fake sends before a mid-stream fault
-
-
-@pytest.fixture(autouse=True)
-def no_network():
-    with loopback_only():
-        yield
 
 
 @pytest.fixture

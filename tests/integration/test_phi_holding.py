@@ -20,7 +20,6 @@ from tests.accounts import DR_LEE
 from tests.case_files import MINI_CASE_ID, MINI_CASE_YAML
 from tests.classroom import to_stage
 from tests.fake_openai import FakeOpenAI
-from tests.network import loopback_only
 from tutor.errors import AccessDenied, TutorError
 from tutor.modes.access import Actor
 from tutor.services import Services, build_services
@@ -34,12 +33,6 @@ NOTE = (
     f"Mr John Smith (MRN: {MRN}, DOB {DOB}) had a potassium of 7.1 mmol/L with peaked T waves. "
     f"His daughter can be reached on {PHONE}. Calcium gluconate stabilised the myocardium.\n"
 ).encode()
-
-
-@pytest.fixture(autouse=True)
-def no_network():
-    with loopback_only():
-        yield
 
 
 @pytest.fixture

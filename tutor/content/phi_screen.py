@@ -35,8 +35,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-SCREEN_VERSION = "phi-1"
-
 KIND_LABELS: dict[str, tuple[str, str]] = {  # kind -> (singular with article, placeholder)
     "phone": ("a phone number", "[PHONE]"),
     "fax": ("a fax number", "[FAX]"),
@@ -58,7 +56,6 @@ KIND_LABELS: dict[str, tuple[str, str]] = {  # kind -> (singular with article, p
     "name": ("a person's name", "[NAME]"),
 }
 PATTERN_KINDS: tuple[str, ...] = tuple(k for k in KIND_LABELS if k != "name")
-NAME_KINDS: tuple[str, ...] = ("name",)
 
 
 @dataclass(frozen=True)
@@ -349,7 +346,7 @@ def redact(text: str, findings: list[Finding] | None = None) -> str:
 
 
 def counts(findings: Iterable[Finding]) -> dict[str, int]:
-    """kind -> how many, in the order of :data:`KIND_LABELS`."""
+    """kind -> how many, in the order of :data:`KIND_LABELS` (findings, or anything with a ``kind``)."""
     tally = Counter(f.kind for f in findings)
     return {kind: tally[kind] for kind in KIND_LABELS if tally[kind]}
 
@@ -368,11 +365,10 @@ def removal_notice(by_kind: dict[str, int]) -> str:
 
 def redact_all(texts: list[str]) -> tuple[list[str], dict[str, int]]:
     """Each text redacted, and what was removed from all of them together."""
-    tally: Counter[str] = Counter()
-    out = []
+    out, every = [], []
     for text in texts:
         found = screen(text)
-        tally.update(f.kind for f in found)
+        every += found
         out.append(redact(text, found) if found else text)
-    return out, {k: tally[k] for k in KIND_LABELS if tally[k]}
+    return out, counts(every)
 

@@ -35,7 +35,7 @@ from tutor.domain import FailedFile, HeldFile, HeldFinding, IngestReport, Loaded
 from tutor.errors import DocumentError, FileTooLarge, TutorError, UnsupportedFileType
 from tutor.index.embeddings import Embedder
 from tutor.index.parse_sandbox import ParseFunction, SandboxedParser
-from tutor.index.registry import HeldBytes, LibraryRegistry
+from tutor.index.registry import LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
 from tutor.settings import Settings
 
@@ -154,14 +154,34 @@ class Ingestor:
         progress(1.0, "Done")
         return batch.report(time.perf_counter() - started)
 
-    def ingest_released(self, held: HeldBytes, *, redact: bool) -> IngestReport:
-        """Ingest a held file an instructor released: identifiers replaced by placeholders, or as it is."""
+    def release(self, held_id: int, *, redact: bool, reason: str, by: str) -> IngestReport:
+        """Ingest a held file a reviewer released: identifiers replaced by placeholders, or as it is.
+
+        Releasing as it is needs a reason (the reviewer judges the flags false); both are recorded.
+        The file stays held when its ingest fails, so the decision can be made again.
+        """
+        reason = " ".join(reason.split())
+        if not redact and not reason:
+            raise TutorError("Give a reason for releasing the file as it is (for example, the flags are false).")
+        held = self.registry.held_file(held_id)
+        if held is None:
+            raise TutorError("That file is no longer waiting for review.", detail=f"held upload {held_id}")
         started = time.perf_counter()
         batch = _Batch()
         item = _Item(source=held.source, root=held.root, read=lambda: held.data, size=len(held.data),
                      release="redact" if redact else "as_is")
         self._run([item], batch, _no_progress)
-        return batch.report(time.perf_counter() - started)
+        report = batch.report(time.perf_counter() - started)
+        if report.ok:
+            self.registry.decide_held(held_id, status="released" if redact else "released_as_is", by=by,
+                                      at=self.now().isoformat(timespec="seconds"), reason=reason or None)
+        return report
+
+    def discard(self, held_id: int, *, reason: str, by: str) -> None:
+        """Drop a held file: its bytes are deleted, who, when and why are kept."""
+        if not self.registry.decide_held(held_id, status="discarded", by=by,
+                                         at=self.now().isoformat(timespec="seconds"), reason=reason.strip() or None):
+            raise TutorError("That file is no longer waiting for review.", detail=f"held upload {held_id}")
 
     def delete(self, doc_id: str) -> int:
         """Remove one document from registry and index; returns the number of chunks removed."""
@@ -289,9 +309,7 @@ class Ingestor:
         if item.release == "redact":
             return _redacted(document)
         findings = _held_findings(document)
-        counts: dict[str, int] = {}
-        for f in findings:
-            counts[f.kind] = counts.get(f.kind, 0) + 1
+        counts = phi_screen.counts(findings)
         if not any(kind in phi_screen.PATTERN_KINDS for kind in counts):
             return document
         held_id = self.registry.hold(

@@ -270,9 +270,7 @@ class LibraryRegistry:
         """Held files (or every decision too, with ``status=None``), oldest first."""
         where, args = ("where status = ?", [status]) if status else ("", [])
         with self.file.read() as db:
-            cursor = db.execute(f"select {_HELD_COLUMNS} from held_uploads {where} order by held_id", args)
-            names = [d[0] for d in cursor.description]
-            return [_held(dict(zip(names, r))) for r in cursor]
+            return [_held(row) for row in db.query(f"select {_HELD_COLUMNS} from held_uploads {where} order by held_id", args)]
 
     def held_file(self, held_id: int) -> HeldBytes | None:
         """A file still waiting for a decision, with its bytes; None when unknown or decided."""
