@@ -31,6 +31,7 @@ import math
 import multiprocessing
 import os
 import platform
+import queue
 import random
 import shlex
 import sqlite3
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -284,9 +286,14 @@ def _write_many(store: ProgressStore, course: str, learner: int, questions: Sequ
 
 def _writer_process(path: str, course: str, learner: int, questions: list, writes: int, seed: int,
                     barrier: Any, results: Any) -> None:
-    store = ProgressStore(Path(path))
-    barrier.wait(timeout=300)
-    results.put(_write_many(store, course, learner, questions, writes, seed))
+    try:
+        store = ProgressStore(Path(path))
+        barrier.wait(timeout=300)
+        results.put(_write_many(store, course, learner, questions, writes, seed))
+    except BaseException:  # the parent raises with this, instead of only seeing an exit code
+        barrier.abort()
+        results.put(traceback.format_exc())
+        raise
 
 
 def _present(path: Path, attempt_ids: Sequence[str]) -> set[str]:
@@ -344,56 +351,15 @@ def _write_run(services, made: SyntheticClass, questions: Sequence[tuple[str, st
             if stop.is_set():
                 return
 
-    reader_threads = [threading.Thread(target=reader, args=(readers_as[i % 2],)) for i in range(READERS)]
-    answer, total, errors, acked = [], [], [], []
-    if processes:
-        ctx = multiprocessing.get_context("spawn")
-        barrier, results = ctx.Barrier(writers + 1), ctx.Queue()
-        procs = [ctx.Process(target=_writer_process, args=(str(path), course, lid, list(questions), writes, 1000 * w,
-                                                          barrier, results))
-                 for w, lid in enumerate(learners)]
-        for p in procs:
-            p.start()
+    reader_threads = [threading.Thread(target=reader, args=(readers_as[i % 2],), daemon=True) for i in range(READERS)]
+    try:
+        write = _write_processes if processes else _write_threads
+        answer, total, errors, acked, wall = write(services, path, course, learners, questions, writes, reader_threads)
+    finally:  # the readers loop until told, so a failed run must still stop them (or the test run never ends)
+        stop.set()
         for t in reader_threads:
-            t.start()
-        barrier.wait(timeout=300)  # every process has imported and opened the store
-        began = time.perf_counter()
-        for _ in procs:
-            a, t_, e, k = results.get(timeout=600)
-            answer += a
-            total += t_
-            errors += e
-            acked += k
-        wall = time.perf_counter() - began
-        for p in procs:
-            p.join()
-        failed = [p.exitcode for p in procs if p.exitcode]
-        if failed:
-            raise RuntimeError(f"writer processes failed: exit codes {failed}")
-    else:
-        barrier = threading.Barrier(writers + 1)
-        collected: list[tuple[list[float], list[float], list[str], list[str]]] = []
-
-        def writer(w: int, lid: int) -> None:
-            barrier.wait()
-            collected.append(_write_many(services.progress, course, lid, questions, writes, 1000 * w))
-
-        threads = [threading.Thread(target=writer, args=(w, lid)) for w, lid in enumerate(learners)]
-        for t in threads + reader_threads:
-            t.start()
-        barrier.wait()
-        began = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - began
-        for a, t_, e, k in collected:
-            answer += a
-            total += t_
-            errors += e
-            acked += k
-    stop.set()
-    for t in reader_threads:
-        t.join()
+            if t.is_alive():
+                t.join()
     after = _counts(path)
     stored = after[0] - before[0]
     deltas = [a - b for a, b in zip(after, before)]
@@ -405,6 +371,95 @@ def _write_run(services, made: SyntheticClass, questions: Sequence[tuple[str, st
             f" question_stats attempts, finished blocks) = {deltas}"
         )
     return WriteRun(label, writers, writes, answer, total, wall, errors, reads, stored, missing)
+
+
+def _write_processes(services, path: Path, course: str, learners: Sequence[int], questions, writes: int,
+                     readers: Sequence[threading.Thread]) -> tuple[list, list, list, list, float]:
+    """Each writer is a process of its own; a writer that dies is reported at once, not after a long wait."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(learners) + 1), ctx.Queue()
+    procs = [ctx.Process(target=_writer_process, args=(str(path), course, lid, list(questions), writes, 1000 * w,
+                                                      barrier, results), daemon=True)
+             for w, lid in enumerate(learners)]
+    answer, total, errors, acked = [], [], [], []
+    try:
+        for p in procs:
+            p.start()
+        for t in readers:
+            t.start()
+        try:
+            barrier.wait(timeout=300)  # every process has imported and opened the store
+        except threading.BrokenBarrierError:
+            raise RuntimeError(f"the writer processes did not all start: {_first_failure(results)}") from None
+        began = time.perf_counter()
+        for _ in procs:
+            a, t_, e, k = _next_result(results, procs)
+            answer += a
+            total += t_
+            errors += e
+            acked += k
+        wall = time.perf_counter() - began
+    finally:
+        for p in procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    failed = [p.exitcode for p in procs if p.exitcode]
+    if failed:
+        raise RuntimeError(f"writer processes failed: exit codes {failed}")
+    return answer, total, errors, acked, wall
+
+
+def _first_failure(results: Any) -> str:
+    try:
+        report = results.get(timeout=10)
+    except queue.Empty:
+        return "none reported an error within 10 s"
+    return report if isinstance(report, str) else "one of them reported results"
+
+
+def _next_result(results: Any, procs: Sequence[Any]) -> tuple:
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            result = results.get(timeout=1)
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a writer process died before reporting: exit codes {dead}") from None
+            continue
+        if isinstance(result, str):
+            raise RuntimeError(f"a writer process failed:\n{result}")
+        return result
+    raise RuntimeError("no writer process reported within 600 s")
+
+
+def _write_threads(services, path: Path, course: str, learners: Sequence[int], questions, writes: int,
+                   readers: Sequence[threading.Thread]) -> tuple[list, list, list, list, float]:
+    """Each writer is a thread sharing the app's store, as Streamlit sessions do."""
+    barrier = threading.Barrier(len(learners) + 1)
+    collected: list[tuple[list[float], list[float], list[str], list[str]]] = []
+
+    def writer(w: int, lid: int) -> None:
+        barrier.wait()
+        collected.append(_write_many(services.progress, course, lid, questions, writes, 1000 * w))
+
+    threads = [threading.Thread(target=writer, args=(w, lid), daemon=True) for w, lid in enumerate(learners)]
+    for t in threads + list(readers):
+        t.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - began
+    answer, total, errors, acked = [], [], [], []
+    for a, t_, e, k in collected:
+        answer += a
+        total += t_
+        errors += e
+        acked += k
+    return answer, total, errors, acked, wall
 
 
 # -- the figures ----------------------------------------------------------------------------

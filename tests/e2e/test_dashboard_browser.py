@@ -148,6 +148,7 @@ def test_the_first_visitor_creates_the_administrator_who_adds_a_student(page, sh
     expect(form.get_by_role("combobox", name="Role")).to_have_value("student")  # the default role
     form.get_by_label("First password (10 characters or more)").fill(PASSWORD)
     form.get_by_role("button", name="Add account").click()
+    page.get_by_test_id("stToast").get_by_text("Added sam.").wait_for()  # the confirmation survives the rerun
     wait_for_app_run(page)
     assert account_listed(page, "sam")
     shot(page, "31-accounts-student-added")
@@ -228,6 +229,7 @@ def test_an_instructor_sees_the_class_and_sends_a_question_back_from_item_analys
     form.get_by_label("Why it goes back to review").fill("Check the key and the wording with the renal team.")
     form.get_by_role("button", name="Send back to the review queue").click()
     page.get_by_text("This question is draft: it is not in students' quizzes.").wait_for()
+    page.get_by_test_id("stToast").get_by_text("is back in the review queue").wait_for()
     wait_for_app_run(page)
 
     open_page(page, "Question bank")

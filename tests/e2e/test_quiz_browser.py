@@ -14,7 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.accounts import add_account
-from tests.e2e.conftest import INSTRUCTOR, STUDENT, choose_first_option, reload_and_sign_in, serve, sign_in, sign_out
+from tests.e2e.conftest import (
+    INSTRUCTOR, STUDENT, choose_first_option, reload_and_sign_in, serve, sign_in, sign_out,
+    wait_for_app_run,
+)
 from tests.markdown_files import write_markdown
 from tests.question_files import MINI_BANK_YAML, POTASSIUM_QUOTE, potassium_passage
 
@@ -84,6 +87,7 @@ def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(pa
     page.get_by_text("supported").first.wait_for()
     shot(page, "12-bank-review")
     page.get_by_role("button", name="Approve").click()
+    page.get_by_test_id("stToast").get_by_text("students can now get it").wait_for()
     page.get_by_role("tab", name="Review queue (0)").wait_for()
 
     sign_out(page)
@@ -116,6 +120,7 @@ def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(pag
         page.get_by_role("button", name="Check answer").click()
         page.get_by_text(re.compile("Read more in the course material|cites no course passage")).wait_for()
         shot(page, f"15-quiz-tutor-feedback-{step}")
+        wait_for_app_run(page)  # a click while the feedback run is still drawing can be lost
         page.get_by_role("button", name=re.compile("Next question|See results")).click()
     page.get_by_text("Practice set finished").wait_for()
     shot(page, "16-quiz-tutor-results")
