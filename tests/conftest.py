@@ -7,6 +7,9 @@ session runs without outside network (tests/network.py): only loopback connects.
 
 from __future__ import annotations
 
+import sys
+import threading
+import traceback
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,23 @@ from tutor.settings import Settings
 def no_outside_network():
     with loopback_only():
         yield
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Name any thread a test left running that would keep the pytest process from exiting.
+
+    Python waits for every non-daemon thread before it exits, so one that loops forever
+    turns a finished run into a hang with no clue in the output. Their stacks are printed
+    here, after the summary, so the end of the log says which test's thread it is.
+    """
+    lingering = [t for t in threading.enumerate()
+                 if t is not threading.main_thread() and not t.daemon and not t.name.startswith("ThreadPoolExecutor")]
+    for thread in lingering:
+        thread.join(timeout=5)
+    frames = sys._current_frames()
+    for thread in (t for t in lingering if t.is_alive()):
+        stack = "".join(traceback.format_stack(frames[thread.ident])) if thread.ident in frames else "(no frame)\n"
+        sys.__stderr__.write(f"A thread still runs after the last test, so the process cannot exit: {thread.name}\n{stack}")
 
 
 @pytest.fixture(scope="session")
