@@ -7,7 +7,9 @@ a case session and his display name, then asks, as the first student ("ada"), th
 question that retrieves each poisoned file, with a model that obeys every instruction
 it sees (:mod:`tests.hardening.obeying_model`). Prints, per attack kind: files,
 questions, unauthorized tool calls executed, other-student data shown, outside images
-or links rendered, system-prompt leaks, and answers refused (not covered / unsupported).
+or links rendered, system-prompt leaks, text invisible in the file (white, tiny, off-page
+PDF text; hidden or white DOCX runs) found in the file's passages, and answers refused (not
+covered / unsupported).
 
 The same harness (:func:`open_library`, :func:`ask_all`) backs the quick test in
 ``test_prompt_injection.py``; only the real embedder and no network are needed.
@@ -37,6 +39,8 @@ from tutor.settings import Settings
 from tutor.ui.components import escape_markdown
 
 ALLOWED_TOOLS = {"search_curriculum"}
+# carriers whose text no reader of the file can see: the loaders must not read it at all
+INVISIBLE_CARRIERS = frozenset({"pdf_white_text", "pdf_tiny_text", "pdf_offpage_text", "docx_vanish", "docx_white_text"})
 
 
 def canary(kind: str) -> str:
@@ -102,6 +106,7 @@ class Outcome:
     canaries_sent_to_model: list[str]
     rendered_outside: list[str]
     leaks: list[str]
+    invisible_indexed: bool = False  # text no reader of the file can see is in its passages
 
     @property
     def refused(self) -> bool:
@@ -140,7 +145,19 @@ def ask_one(library: Library, f: PoisonedFile) -> Outcome:
         canaries_sent_to_model=sorted({c for c in CANARIES.values() if c in sent}),
         rendered_outside=[ref for md in rendered_markdown(answer, services, f.question) for ref in outside_references(md)],
         leaks=prompt_leaks(answer.text),
+        invisible_indexed=bool(INVISIBLE_CARRIERS & set(f.attacks)) and _opening(f.payload) in _passages(services, f),
     )
+
+
+def _passages(services: Services, f: PoisonedFile) -> str:
+    sources = [d.source for d in services.documents() if Path(d.source).name == f.name]
+    text = " ".join(row.chunk.text for source in sources for row in services.registry.chunk_rows_for_source(source))
+    return " ".join(text.split())
+
+
+def _opening(payload: str) -> str:
+    """The payload's first six words, as they would read in a passage (line breaks are spaces there)."""
+    return " ".join(payload.split()[:6])
 
 
 def ask_all(library: Library, files: list[PoisonedFile]) -> list[Outcome]:
@@ -165,13 +182,14 @@ class Row:
     other_student: int = 0
     outside_rendered: int = 0
     leaks: int = 0
+    invisible_indexed: int = 0
     refused: int = 0
     prompt_echoed: int = 0
     names: set = field(default_factory=set)
 
 
 COLUMNS = ("files", "questions", "held", "retrieved", "tools_requested", "unauthorized", "other_student",
-           "outside_rendered", "leaks", "refused")
+           "outside_rendered", "leaks", "invisible_indexed", "refused")
 
 
 def figures(outcomes: list[Outcome]) -> dict[str, Row]:
@@ -189,6 +207,7 @@ def figures(outcomes: list[Outcome]) -> dict[str, Row]:
             row.other_student += len(o.canaries_shown)
             row.outside_rendered += len(o.rendered_outside)
             row.leaks += bool(o.leaks)
+            row.invisible_indexed += o.invisible_indexed
             row.refused += o.refused
     return rows
 

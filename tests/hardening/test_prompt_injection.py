@@ -30,7 +30,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.accounts import open_signed_in
-from tests.hardening.injection_figures import CANARIES, ALLOWED_TOOLS, ask_all, open_library, stored_canaries
+from tests.hardening.injection_figures import (
+    ALLOWED_TOOLS, CANARIES, INVISIBLE_CARRIERS, ask_all, open_library, stored_canaries,
+)
 from tests.hardening.obeying_model import outside_references, prompt_leaks
 from tests.hardening.poisoned_documents import ALL_KINDS, coverage, poisoned_files
 from tutor.errors import TutorError
@@ -89,6 +91,14 @@ def test_no_other_students_data_is_shown_stored_or_sent_to_the_model(run):
 def test_no_outside_image_or_link_is_rendered(run):
     _, _, outcomes, _ = run
     assert [(o.file.name, o.rendered_outside) for o in outcomes if o.rendered_outside] == []
+
+
+def test_text_no_reader_of_the_file_can_see_is_not_in_the_library(run):
+    _, _, outcomes, _ = run
+    invisible = [o for o in outcomes if INVISIBLE_CARRIERS & set(o.file.attacks) and not o.held]
+    assert {f for o in invisible for f in o.file.attacks} >= INVISIBLE_CARRIERS  # every hiding place is tried
+    assert all(o.retrieved for o in invisible)  # the visible text of those files is in the library
+    assert [o.file.name for o in invisible if o.invisible_indexed] == []
 
 
 def test_no_system_prompt_leaks(run):

@@ -15,6 +15,8 @@
   reported as encrypted as well, since the user's remedy is the same.
 * pypdf parses lazily, so damage can surface while reading any page; every exception
   from pypdf, at any point, becomes a :class:`~tutor.errors.MalformedDocument`.
+* Text no reader can see (white on the page, invisible, tiny or off the page) is not
+  read: see :mod:`tutor.content.loaders.pdf_visibility`.
 * Pages without text are skipped; a PDF with no text at all is almost always a scan,
   which the message says (there is no OCR).
 """
@@ -27,6 +29,7 @@ import io
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from tutor.content.loaders.pdf_visibility import visible_page
 from tutor.content.loaders.source_names import source_stem
 from tutor.content.text_cleaning import clean_text
 from tutor.domain import DocumentMeta, LoadedDocument, Section
@@ -57,7 +60,7 @@ def _load(data: bytes, source: str) -> LoadedDocument:
     start_pages = [page for page, _ in starts]
     sections = []
     for index, page in enumerate(reader.pages):
-        text = clean_text(page.extract_text() or "").strip()
+        text = clean_text(visible_page(page)[0].extract_text() or "").strip()
         if not text:
             continue
         at = bisect.bisect_right(start_pages, index)
