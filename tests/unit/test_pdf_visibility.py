@@ -17,6 +17,7 @@ import pytest
 import reportlab
 from PIL import Image
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, NameObject, NullObject
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
@@ -188,3 +189,17 @@ def test_an_embedded_font_with_accents_reads_the_same_after_the_hidden_text_is_d
     copy, dropped = visible_page(PdfReader(io.BytesIO(draw(hidden=True))).pages[0])
     assert dropped == 1 and visible in clean
     assert copy.extract_text() == clean
+
+
+def test_damaged_pages_are_left_to_the_extractor_as_they_were():
+    """A damaged crop box falls back to the media box; contents that are not a stream are not filtered."""
+    reader = PdfReader(io.BytesIO(_pdf(_off_page)))
+    page = reader.pages[0]
+    page[NameObject("/CropBox")] = NullObject()
+    copy, dropped = visible_page(page)
+    assert dropped == 1 and "SYSTEM" not in copy.extract_text()
+
+    page[NameObject("/Contents")] = DictionaryObject()
+    assert visible_page(page) == (page, 0)
+    del page[NameObject("/Contents")]
+    assert visible_page(page) == (page, 0)

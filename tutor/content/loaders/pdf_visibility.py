@@ -68,17 +68,16 @@ class _Page:
 
 def visible_page(page: PageObject) -> tuple[PageObject, int]:
     """A detached copy of ``page`` without its unseen text, and how many text operators were dropped."""
-    raw = page.get("/Contents")
-    if raw is None or raw.get_object() is None:
+    try:  # read as pypdf's own text extraction does ("bytes": strings stay undecoded, so the kept
+        # operators reach the extractor exactly as they were)
+        operations = ContentStream(page["/Contents"].get_object(), page.pdf, "bytes").operations
+    except Exception:  # noqa: BLE001 - no contents, not a stream, or undecodable: the extractor uses
+        # the same parser, so it reads no text from this page (or fails on it) without our help
         return page, 0
-    # read as pypdf's own text extraction does ("bytes": strings stay undecoded, so the kept
-    # operators reach the extractor exactly as they were)
-    content = ContentStream(raw.get_object(), page.pdf, "bytes")
-    box = page.cropbox
-    state = _Page(crop=(float(box.left), float(box.bottom), float(box.right), float(box.top)), forms=_form_boxes(page))
+    state = _Page(crop=_visible_box(page), forms=_form_boxes(page))
     kept: list = []
     dropped = 0
-    for operands, operator in content.operations:
+    for operands, operator in operations:
         if operator in (b"'", b'"'):  # these move to the next line first, then show
             _next_line(state, 0.0, -state.state.leading)
         if operator in _SHOW_TEXT and not _seen(state):
@@ -180,6 +179,17 @@ def _track_painting(page: _Page, operator: bytes, numbers: list[float], numbers_
         page.painted.append(_bounds([_apply(square, x, y) for x in (0.0, 1.0) for y in (0.0, 1.0)]))
     elif operator == b"sh":  # a shading fills the clip: count the whole page
         page.painted.append(page.crop)
+
+
+def _visible_box(page: PageObject) -> tuple[float, float, float, float]:
+    """The crop box (what a viewer shows), else the media box; a page with neither is not bounded."""
+    for name in ("cropbox", "mediabox"):
+        try:
+            box = getattr(page, name)
+            return float(box.left), float(box.bottom), float(box.right), float(box.top)
+        except Exception:  # a damaged box (null, three numbers, a string): try the next one
+            continue
+    return -math.inf, -math.inf, math.inf, math.inf
 
 
 def _form_boxes(page: PageObject) -> dict[str, Matrix]:
