@@ -203,3 +203,15 @@ def test_damaged_pages_are_left_to_the_extractor_as_they_were():
     assert visible_page(page) == (page, 0)
     del page[NameObject("/Contents")]
     assert visible_page(page) == (page, 0)
+
+
+def test_the_ocr_layer_of_a_scanned_page_is_read():
+    """A scanned handout with OCR: the picture of the page, with the same words over it in invisible text."""
+    def scanned(canvas: Canvas) -> None:
+        canvas.drawImage(ImageReader(Image.new("L", (60, 80), 235)), 0, 0, width=WIDTH, height=HEIGHT)
+        text = canvas.beginText(72, 400)
+        text.setTextRenderMode(3)
+        text.textLine("Scanned words under the OCR layer")
+        canvas.drawText(text)
+
+    assert "Scanned words under the OCR layer" in _read(_pdf(scanned))

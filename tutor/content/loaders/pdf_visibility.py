@@ -11,12 +11,13 @@ plants them exactly there), and a hidden wrong dose would be cited as the course
 text-showing operators a reader cannot see; pypdf then extracts the copy as usual, so
 the visible text comes out exactly as before. What counts as unseen:
 
-* render mode 3 (invisible) or 7 (clip only);
 * an effective size under :data:`MIN_VISIBLE_PT` (font size times the text and
   transformation matrices' scale);
 * an origin outside the crop box by more than the text's own size;
-* a fill colour near white, unless the text starts on something painted before it that
-  is not white (white titles on a coloured slide banner or a picture stay).
+* render mode 3 (invisible) or 7 (clip only), or a fill colour near white, unless the
+  text starts on something painted before it that is not white: a scanned page's OCR
+  layer is invisible text over the picture of the same words, and white titles sit on
+  coloured slide banners; both stay.
 
 Not covered: text inside form XObjects (drawn with ``Do``), text hidden under a later
 shape or image, clipping paths, and colours in pattern or named (separation) colour
@@ -98,8 +99,6 @@ def visible_page(page: PageObject) -> tuple[PageObject, int]:
 
 def _seen(page: _Page) -> bool:
     state = page.state
-    if state.render_mode in (3, 7):
-        return False
     trm = _multiply(page.text_matrix, state.ctm)
     scale = math.sqrt(abs(trm[0] * trm[3] - trm[1] * trm[2]))
     size = abs(state.font_size) * scale
@@ -109,7 +108,9 @@ def _seen(page: _Page) -> bool:
     left, bottom, right, top = page.crop
     if x < left - size or x > right + size or y < bottom - size or y > top + size:
         return False
-    if state.fill is not None and min(state.fill) >= WHITE:
+    if state.render_mode in (3, 7) or state.fill is not None and min(state.fill) >= WHITE:
+        # unseen on a blank page; on a picture or a coloured shape it is the OCR layer of a
+        # scan (invisible words over the image of the same words) or a caption on a banner
         return any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in page.painted)
     return True
 
