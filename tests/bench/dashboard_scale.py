@@ -400,7 +400,7 @@ def _write_processes(services, path: Path, course: str, learners: Sequence[int],
             acked += k
         wall = time.perf_counter() - began
     finally:
-        for p in procs:
+        for p in (p for p in procs if p.pid is not None):  # those that started
             p.join(timeout=60)
             if p.is_alive():
                 p.kill()

@@ -20,9 +20,9 @@ the visible text comes out exactly as before. What counts as unseen:
   coloured slide banners; both stay.
 
 Not covered: text inside form XObjects (drawn with ``Do``), text hidden under a later
-shape or image, clipping paths, and colours in pattern or named (separation) colour
-spaces, which count as visible. Those need a renderer; this is a cheap, exact check on
-the common tricks.
+shape or image, clipping paths, and colours in pattern, separation or ICC colour spaces,
+which count as visible. Those need a renderer; this is a cheap check of the common
+tricks, done on the operators pypdf already parses.
 """
 
 from __future__ import annotations
@@ -159,10 +159,10 @@ def _track(page: _Page, operator: bytes, operands: list) -> None:  # noqa: C901 
     elif operator == b"T*":
         _next_line(page, 0.0, -page.state.leading)
     else:
-        _track_painting(page, operator, numbers, operands)
+        _track_painting(page, operator, operands, numbers)
 
 
-def _track_painting(page: _Page, operator: bytes, numbers: list[float], numbers_or_name: list) -> None:
+def _track_painting(page: _Page, operator: bytes, operands: list, numbers: list[float]) -> None:
     ctm = page.state.ctm
     if operator == b"re" and len(numbers) == 4:
         x, y, w, h = numbers
@@ -175,7 +175,7 @@ def _track_painting(page: _Page, operator: bytes, numbers: list[float], numbers_
             page.painted.append(_bounds(page.path))
         page.path = []
     elif operator in (b"Do", b"INLINE IMAGE"):  # an image covers the unit square; a form, its box
-        form = page.forms.get(str(numbers_or_name[0])) if operator == b"Do" and numbers_or_name else None
+        form = page.forms.get(str(operands[0])) if operator == b"Do" and operands else None
         square = _multiply(form, ctm) if form else ctm
         page.painted.append(_bounds([_apply(square, x, y) for x in (0.0, 1.0) for y in (0.0, 1.0)]))
     elif operator == b"sh":  # a shading fills the clip: count the whole page
