@@ -3,6 +3,7 @@
 from tutor.cli.app import main
 from tutor.cli.cases import cases
 from tutor.cli.export import export
+from tutor.cli.held import held
 from tutor.cli.questions import questions
 from tutor.cli.users import users
 
@@ -10,5 +11,6 @@ main.add_command(questions)
 main.add_command(cases)
 main.add_command(users)
 main.add_command(export)
+main.add_command(held)
 
 __all__ = ["main"]

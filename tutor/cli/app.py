@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tutor.cli.common import EXIT_PARTIAL, OPERATOR, TutorGroup, build, cli_learner, emit_json, progress_bar
+from tutor.content import phi_screen
 from tutor.settings import load_settings
 
 @click.group(cls=TutorGroup)
@@ -37,6 +38,11 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
         click.echo(f"   failed: {len(report.failed)}")
         for failure in report.failed:
             click.secho(f"           {failure.source}: {failure.reason}", fg="red")
+        if report.held:
+            click.secho(f"     held: {len(report.held)} (they seem to contain patient identifiers; not indexed)", fg="yellow")
+            for item in report.held:
+                click.secho(f"           [{item.held_id}] {item.source}: {phi_screen.describe(item.counts)}", fg="yellow")
+            click.echo("           Review them with `tutor held list` or on the Library page.")
         click.echo(f"{report.chunks_added} passages embedded, {report.chunks_removed} removed in {report.seconds:.1f} s")
     if report.failed:
         sys.exit(EXIT_PARTIAL)
