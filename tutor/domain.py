@@ -141,6 +141,11 @@ class HeldFinding(_Frozen):
     page: int | None = None
     line: int = 0
 
+    @property
+    def where(self) -> str:
+        """'p. 3, line 12', or 'title' for a finding in the document's title (line 0)."""
+        return (f"p. {self.page}, " if self.page else "") + ("title" if self.line == 0 else f"line {self.line}")
+
 
 class HeldUpload(_Frozen):
     """A held file as the review list shows it (the bytes stay in the registry)."""

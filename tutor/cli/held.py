@@ -53,8 +53,7 @@ def describe(findings: tuple[HeldFinding, ...]) -> list[str]:
         found = [f for f in findings if f.kind == kind]
         lines.append(f"{found[0].label} ({len(found)})")
         for finding in found[:_SHOWN_PER_KIND]:
-            where = (f"p. {finding.page}, " if finding.page else "") + ("title" if finding.line == 0 else f"line {finding.line}")
-            lines.append(f"  {where}: {finding.excerpt}")
+            lines.append(f"  {finding.where}: {finding.excerpt}")
         if len(found) > _SHOWN_PER_KIND:
             lines.append(f"  ... and {len(found) - _SHOWN_PER_KIND} more")
     return lines

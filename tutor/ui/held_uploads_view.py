@@ -18,21 +18,13 @@ from tutor.ui.errors import shown_errors
 _FLASH = "library.held.flash"  # the outcome of the last decision, shown once after the rerun
 
 
-def _where(finding: HeldFinding) -> str:
-    parts = []
-    if finding.page:
-        parts.append(f"p. {finding.page}")
-    parts.append("title" if finding.line == 0 else f"line {finding.line}")
-    return ", ".join(parts)
-
-
 def _findings(upload: HeldUpload) -> None:
     by_kind: dict[str, list[HeldFinding]] = {}
     for finding in upload.findings:
         by_kind.setdefault(finding.kind, []).append(finding)
     for kind in (k for k in KIND_LABELS if k in by_kind):
         found = by_kind[kind]
-        lines = "\n".join(f"  - {_where(f)}: {escape_markdown(f.excerpt)}" for f in found[:20])
+        lines = "\n".join(f"  - {f.where}: {escape_markdown(f.excerpt)}" for f in found[:20])
         more = f"\n  - … and {len(found) - 20} more" if len(found) > 20 else ""
         st.markdown(f"- **{escape_markdown(found[0].label)}** ({len(found)})\n{lines}{more}")
 
