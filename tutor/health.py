@@ -36,6 +36,7 @@ def run_checks(settings: Settings) -> list[Check]:
     from tutor.bank.store import QuestionBank
     from tutor.cases.store import CaseLibrary
     from tutor.index.embeddings import MiniLMOnnxEmbedder, build_embedder
+    from tutor.index.ingest import index_gaps
     from tutor.index.registry import LibraryRegistry
     from tutor.index.vector_store import ChromaIndex
     from tutor.progress.store import ProgressStore
@@ -75,10 +76,11 @@ def run_checks(settings: Settings) -> list[Check]:
         if "embedder" not in state or settings.library_db not in state:
             raise RuntimeError("skipped: the embedding model or the library database failed")
         chroma = ChromaIndex(settings.chroma_dir, settings.collection, state["embedder"])
-        indexed, registered = chroma.count(), state[settings.library_db].count_chunks()
-        if indexed != registered:
-            raise RuntimeError(f"{indexed} vectors for {registered} passages; run `tutor reindex`")
-        return f"{indexed} passages indexed in {settings.chroma_dir}"
+        orphans, missing = index_gaps(chroma, state[settings.library_db])
+        if orphans or missing:
+            raise RuntimeError(f"{len(missing)} passages without a vector, {len(orphans)} vectors without a passage;"
+                               " run `tutor reindex`")
+        return f"{chroma.count()} passages indexed in {settings.chroma_dir}"
 
     def chat_model() -> str:
         if settings.llm_provider != "local":

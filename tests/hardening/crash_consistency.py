@@ -406,7 +406,7 @@ class CrashHarness:
             fail(f"index unusable after the kill: {record.index_error}")
             return
         known = {row.chunk.chunk_id for rows in registry.iter_chunk_rows() for row in rows}
-        record.repair_needed = index.count() != registry.count_chunks()
+        record.repair_needed = indexed != known  # what the next ingest checks (tutor.index.ingest.index_gaps)
         record.orphans_before, record.missing_before = len(indexed - known), len(known - indexed)
         services = build_services(settings, embedder=self.embedder)
         try:

@@ -9,6 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from tutor.cli import main
+from tutor.domain import Chunk
+from tutor.services import build_services
+from tutor.settings import Settings
 
 
 @pytest.fixture
@@ -60,6 +63,18 @@ def test_reindex_and_doctor(run, mini_curriculum: Path):
     assert result.exit_code == 0, checks
     assert checks["vector index"]["ok"] and checks["embedding model"]["ok"] and checks["question bank"]["ok"]
     assert checks["accounts"]["ok"] and "first visitor creates the administrator" in checks["accounts"]["detail"]
+
+
+def test_doctor_finds_an_index_whose_vectors_are_the_wrong_ones(run, tmp_path: Path, mini_curriculum: Path, embedder):
+    run("ingest", str(mini_curriculum))
+    services = build_services(Settings(data_dir=tmp_path / "data", content_dir=mini_curriculum), embedder=embedder)
+    services.index.delete({sorted(services.registry.chunk_ids())[0]})  # one passage loses its vector ...
+    ghost = Chunk(chunk_id="ghost", doc_id="nodoc", source="ghost.md", ordinal=0, section="", text="BNP")
+    services.index.upsert([ghost], embedder.embed_documents([ghost.text]), [{}])  # ... and one vector has no passage
+    result = run("doctor", "--json")
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert result.exit_code == 1 and not checks["vector index"]["ok"]
+    assert "1 passages without a vector, 1 vectors without a passage" in checks["vector index"]["detail"]
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from tests.accounts import DR_LEE
 from tests.factories import make_docx, make_pdf
 from tutor.domain import Chunk
 from tutor.errors import IndexUnavailable, InvalidQuery
+from tutor.index.ingest import index_gaps
 from tutor.index.vector_store import ChromaIndex
 from tutor.services import Services
 from tutor.settings import Settings
@@ -137,6 +138,7 @@ def test_an_index_with_as_many_vectors_as_passages_but_the_wrong_ones_is_repaire
     ghost = Chunk(chunk_id="ghost", doc_id="nodoc", source="ghost.md", ordinal=0, section="", text="BNP rules out heart failure")
     services.index.upsert([ghost], embedder.embed_documents([ghost.text]), [{}])
     assert services.index.count() == len(expected)
+    assert index_gaps(services.index, services.registry) == ({"ghost"}, {sorted(expected)[0]})
 
     services.ingest_uploads(DR_LEE, [("notes.md", b"# Notes\nAdrenaline 0.5 mg intramuscularly treats anaphylaxis.\n")])
     assert services.index.ids() == services.registry.chunk_ids() == expected | services.registry.chunk_ids(

@@ -88,6 +88,15 @@ def upload_source_name(filename: str) -> str:
     return name or "upload"
 
 
+def index_gaps(index: ChromaIndex, registry: LibraryRegistry) -> tuple[set[str], set[str]]:
+    """(vectors without a passage, passages without a vector): both empty when the index is in step.
+
+    Ids, not counts: an orphan left by one interrupted run and a gap left by another balance out.
+    """
+    indexed, known = index.ids(), registry.chunk_ids()
+    return indexed - known, known - indexed
+
+
 class Ingestor:
     def __init__(
         self,
@@ -238,7 +247,7 @@ class Ingestor:
         return _Item(source=source, root=root, read=path.read_bytes, size=path.stat().st_size)
 
     def _run(self, items: list[_Item], batch: _Batch, progress: Progress) -> None:
-        if self.index.ids() != self.registry.chunk_ids():  # ids, not counts: orphans and gaps can balance out
+        if any(index_gaps(self.index, self.registry)):
             progress(0.0, "Repairing the index after an interrupted run")
             self.reconcile()
         for number, item in enumerate(items):
