@@ -27,7 +27,43 @@ def no_outside_network():
         yield
 
 
+@pytest.fixture(autouse=True)
+def real_main_module():
+    """Put back the ``__main__`` module a Streamlit run (AppTest) replaces and never restores.
+
+    Streamlit's script runner installs the page script as ``sys.modules["__main__"]``. A later
+    test that starts ``multiprocessing`` "spawn" children would then make every child re-run
+    that page script first: it built the app on the default data folder (creating ``data/`` in
+    the checkout, indexing the whole curriculum) and, when several children raced to create
+    the Chroma index there, died before the test's own code ran.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
+_CHECKOUT_DATA = Path(__file__).resolve().parent.parent / "data"
+_data_existed = pytest.StashKey[bool]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_data_existed] = _CHECKOUT_DATA.exists()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail a run that created the checkout's own ``data/``, and name lingering threads.
+
+    Every test works in a folder of its own; ``data/`` appearing means some code built the
+    app on its default data folder (as spawned children re-running a page script once did),
+    which on a developer's machine would write into their real library.
+    """
+    if not session.config.stash.get(_data_existed, True) and _CHECKOUT_DATA.exists():
+        sys.__stderr__.write(f"\nThe test run created {_CHECKOUT_DATA}: some code used the default data folder.\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    _report_lingering_threads()
+
+
+def _report_lingering_threads() -> None:
     """Name any thread a test left running that would keep the pytest process from exiting.
 
     Python waits for every non-daemon thread before it exits, so one that loops forever
