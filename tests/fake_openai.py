@@ -35,7 +35,7 @@ GOOD_ANSWER = (
     "Give calcium gluconate to stabilise the cardiac membrane [1]. "
     "Insulin with glucose shifts potassium into cells [1]."
 )
-PARTIAL_CHUNKS = 3  # chunks sent before a stream is dropped or stalls midway
+PARTIAL_CHUNKS = 8  # chunks (words) sent before a stream is dropped or stalls midway
 
 
 def _pieces(text: str) -> list[str]:

@@ -13,7 +13,8 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from tutor.agent.hint_ladder import Ladder
 from tutor.errors import InvalidQuery, ModelUnavailableError
-from tutor.llm.prompts import NO_ANSWER, NOT_COVERED_ANSWER, PROMPT_VERSION, REFERRAL_ANSWER
+from tutor.agent.prompt_leaks import REMOVED_NOTE
+from tutor.llm.prompts import NO_ANSWER, NOT_COVERED_ANSWER, PROMPT_VERSION, REFERRAL_ANSWER, RULES
 from tutor.llm.scripted import Fault, ScriptedChatModel
 from tutor.services import Services, build_services
 from tutor.settings import Settings
@@ -146,11 +147,23 @@ def test_socratic_guiding_question_is_kept(make_tutor):
 
 
 def test_a_stream_dropped_midway_is_marked_interrupted_and_not_stored_complete(make_tutor):
-    services, _, learner = make_tutor(Fault("connection reset", text="Calcium gluconate stabilises the cardiac membrane", after_words=3))
+    services, _, learner = make_tutor(Fault("connection reset", after_words=8,
+                                            text="Calcium gluconate stabilises the cardiac membrane within minutes of the dose"))
     events = list(services.tutor.stream(HYPERKALAEMIA_Q, learner_id=learner))
     partials, final = events[:-1], events[-1]
-    assert partials and final.kind == "interrupted" and not final.grounded and final.text == "Calcium gluconate stabilises"
+    assert partials == ["Calcium", "Calcium gluconate", "Calcium gluconate stabilises"]  # five words behind the model
+    assert final.kind == "interrupted" and not final.grounded
+    assert final.text == "Calcium gluconate stabilises the cardiac membrane within minutes"  # all that arrived
     assert [(t.status, t.kind) for t in _history(services, learner)] == [("interrupted", "interrupted")]
+
+
+def test_a_streamed_reply_that_repeats_the_rules_never_shows_them(make_tutor):
+    rule = next(line for line in RULES.splitlines() if len(line.split()) >= 8 and "not clinical advice" not in line)
+    services, _, learner = make_tutor(f"Calcium gluconate stabilises the cardiac membrane [1]. {rule}")
+    *partials, final = services.tutor.stream(HYPERKALAEMIA_Q, learner_id=learner)
+    shown = [p.removesuffix(f"\n\n{REMOVED_NOTE}") for p in partials]
+    assert shown and all("Calcium gluconate stabilises the cardiac membrane [1].".startswith(p) for p in shown)
+    assert rule not in final.text and final.text.endswith(REMOVED_NOTE)
 
 
 def test_a_model_that_fails_before_answering_gives_a_clear_error(make_tutor):

@@ -79,6 +79,20 @@ def test_a_reply_that_repeats_the_system_prompt_loses_those_sentences_only():
     assert instructions and all(line not in safe_markdown(line) for line in instructions)
 
 
+def test_a_streamed_reply_never_shows_a_word_of_a_leaked_sentence_even_briefly():
+    from tutor.agent.prompt_leaks import REMOVED_NOTE, settled
+    from tutor.llm.prompts import RULES
+
+    rule = next(line for line in RULES.splitlines() if len(line.split()) >= 8 and "not clinical advice" not in line)
+    words = f"Calcium stabilises the cardiac membrane [1]. {rule}".split(" ")
+    prefixes = [" ".join(words[:n]) for n in range(1, len(words) + 1)]
+    first_sentence = "Calcium stabilises the cardiac membrane [1]."
+    assert any(first_sentence + " " + rule.split()[0] in safe_markdown(p) for p in prefixes)  # unsettled text flashes
+    shown = [safe_markdown(settled(p)).removesuffix(f"\n\n{REMOVED_NOTE}") for p in prefixes]
+    assert all(first_sentence.startswith(text) for text in shown)
+    assert shown[-1] == first_sentence  # what is not a leak still streams
+
+
 @pytest.mark.parametrize("said", [
     "The course material does not cover this topic.",  # the honest answer the rules ask for
     "The course material does not cover the question, but in general hyperkalaemia is treated urgently.",

@@ -14,8 +14,9 @@ The flow is a fixed sequence in code; the model only phrases the reply:
    supporting sentences are quoted from the passages; markup and links are stripped;
 5. store the turn (complete, or interrupted when the model failed mid-answer).
 
-:meth:`AskService.stream` yields text as it arrives (only where streaming cannot leak
-an answer the ladder withholds) and finally the :class:`~tutor.domain.Answer`.
+:meth:`AskService.stream` yields text as it arrives, five words behind the model so the
+prompt-leak check can judge it before it is shown (and only where streaming cannot leak
+an answer the ladder withholds), and finally the :class:`~tutor.domain.Answer`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 from tutor.agent.citations import CheckedAnswer, check_citations, split_sentences
 from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
+from tutor.agent.prompt_leaks import settled
 from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
@@ -158,6 +160,7 @@ class AskService:
         turn = self._private(self._student_turn(question, ladder))[0]
         messages = self._history(learner_id, conversation_id) + [HumanMessage(turn)]
         partial: list[str] = []
+        shown = ""
         try:
             state = None
             for mode_name, data in self.agent.stream(
@@ -172,7 +175,10 @@ class AskService:
                     chunk, metadata = data
                     if isinstance(chunk, AIMessageChunk) and metadata.get("langgraph_node") == "model" and chunk.content:
                         partial.append(str(chunk.content))
-                        yield safe_markdown("".join(partial))
+                        now = safe_markdown(settled("".join(partial)))  # five words behind: see prompt_leaks
+                        if now != shown:
+                            shown = now
+                            yield shown
             if _cut_short(state):
                 raise StreamCutShort("the model server ended its reply without a finish_reason")
         except Exception as exc:  # the model failed: classify, keep what arrived, never crash
