@@ -59,6 +59,7 @@ if message or step:
             with st.spinner("Starting the language model (first question only, a few seconds)…"):
                 services.tutor.warm_up()
         live = st.empty()
+        live.caption("Reading the course material…")
         for event in services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
                                            mode=mode, ladder=ladder):
             if isinstance(event, Answer):
