@@ -40,7 +40,8 @@ from tutor.ui.components import escape_markdown
 
 ALLOWED_TOOLS = {"search_curriculum"}
 # carriers whose text no reader of the file can see: the loaders must not read it at all
-INVISIBLE_CARRIERS = frozenset({"pdf_white_text", "pdf_tiny_text", "pdf_offpage_text", "docx_vanish", "docx_white_text"})
+INVISIBLE_CARRIERS = frozenset({"pdf_white_text", "pdf_form_white_text", "pdf_tiny_text", "pdf_offpage_text",
+                                "docx_vanish", "docx_white_text"})
 
 
 def canary(kind: str) -> str:

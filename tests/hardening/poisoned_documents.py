@@ -71,7 +71,7 @@ CARRIERS: dict[str, tuple[str, ...]] = {
     "md": ("prose", "html_comment", "front_matter", "fake_system", "im_start", "tag_smuggling", "bidi_override", "zero_width"),
     "txt": ("prose", "fake_system", "im_start", "tag_smuggling", "bidi_override", "zero_width"),
     "docx": ("prose", "docx_vanish", "docx_white_text", "fake_system", "tag_smuggling", "zero_width"),
-    "pdf": ("prose", "pdf_white_text", "pdf_tiny_text", "pdf_offpage_text", "fake_system"),
+    "pdf": ("prose", "pdf_white_text", "pdf_tiny_text", "pdf_offpage_text", "fake_system", "pdf_form_white_text"),
 }
 FORMATS = ("md", "txt", "docx", "pdf")
 ALL_KINDS = sorted({*INSTRUCTIONS, *LINKS, *(c for cs in CARRIERS.values() for c in cs)})
@@ -261,6 +261,15 @@ def _pdf(title: str, module: str, heading: str, body: str, carrier: str, payload
         for line in simpleSplit(payload, "Helvetica", 11, width - 2 * margin):
             y -= 15
             canvas.drawString(margin, y, line)
+    elif carrier == "pdf_form_white_text":  # the same, tucked into a form XObject the page draws with Do
+        canvas.beginForm("note")
+        canvas.setFont("Helvetica", 11)
+        canvas.setFillColorRGB(1, 1, 1)
+        for line in simpleSplit(payload, "Helvetica", 11, width - 2 * margin):
+            y -= 15
+            canvas.drawString(margin, y, line)
+        canvas.endForm()
+        canvas.doForm("note")
     elif carrier == "pdf_tiny_text":
         canvas.setFont("Helvetica", 1)
         canvas.drawString(margin, 40, payload)

@@ -19,10 +19,16 @@ the visible text comes out exactly as before. What counts as unseen:
   layer is invisible text over the picture of the same words, and white titles sit on
   coloured slide banners; both stay.
 
-Not covered: text inside form XObjects (drawn with ``Do``), text hidden under a later
-shape or image, clipping paths, and colours in pattern, separation or ICC colour spaces,
-which count as visible. Those need a renderer; this is a cheap check of the common
-tricks, done on the operators pypdf already parses.
+Form XObjects (content drawn with ``Do``, where a document can tuck text away as easily
+as on the page) are judged the same way, in the graphics state they are drawn in; a form
+that loses text is replaced, for that one drawing, by a filtered copy under a new name.
+Forms nest at most :data:`MAX_FORM_DEPTH` deep and at most :data:`MAX_FORM_VISITS` are
+judged per page (a form that draws itself, or a fan-out of forms, cannot make this loop);
+past either limit the rest is read as it is.
+
+Not covered: text hidden under a later shape or image, clipping paths, and colours in
+pattern, separation or ICC colour spaces, which count as visible. Those need a renderer;
+this is a cheap check of the common tricks, done on the operators pypdf already parses.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ import math
 from dataclasses import dataclass, field, replace
 
 from pypdf import PageObject
-from pypdf.generic import ContentStream, NameObject
+from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 MIN_VISIBLE_PT = 2.0
+MAX_FORM_DEPTH = 8
+MAX_FORM_VISITS = 1_000
 WHITE = 0.95  # every RGB component at or above this is white on a white page
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -75,26 +83,93 @@ def visible_page(page: PageObject) -> tuple[PageObject, int]:
     except Exception:  # noqa: BLE001 - no contents, not a stream, or undecodable: the extractor uses
         # the same parser, so it reads no text from this page (or fails on it) without our help
         return page, 0
-    state = _Page(crop=_visible_box(page), forms=_form_boxes(page))
-    kept: list = []
-    dropped = 0
-    for operands, operator in operations:
-        if operator in (b"'", b'"'):  # these move to the next line first, then show
-            _next_line(state, 0.0, -state.state.leading)
-        if operator in _SHOW_TEXT and not _seen(state):
-            dropped += 1
-            kept.extend(_movement_of(operator, operands))
-            continue
-        _track(state, operator, operands)
-        kept.append((operands, operator))
+    resources = _resources_of(page)
+    walk = _Walk(page.pdf)
+    kept, dropped, forms = walk.filtered(operations, _Page(crop=_visible_box(page), forms=_form_boxes(resources)),
+                                         resources, depth=0)
     if not dropped:
         return page, 0
-    filtered = ContentStream(None, page.pdf, "bytes")
-    filtered.operations = kept
     copy = PageObject(pdf=page.pdf)
     copy.update(page)
-    copy[NameObject("/Contents")] = filtered
+    copy[NameObject("/Contents")] = walk.stream(kept)
+    if forms:
+        copy[NameObject("/Resources")] = _with_forms(resources, forms)
     return copy, dropped
+
+
+@dataclass
+class _Walk:
+    """One page's content and the forms it draws, judged operator by operator."""
+
+    pdf: object
+    form_visits: int = 0
+
+    def filtered(self, operations: list, page: _Page, resources: DictionaryObject | None,
+                 depth: int) -> tuple[list, int, dict[str, ContentStream]]:
+        """The operations without unseen text, how many were dropped, and the filtered forms to add by name."""
+        kept: list = []
+        dropped = 0
+        forms: dict[str, ContentStream] = {}
+        for operands, operator in operations:
+            if operator in (b"'", b'"'):  # these move to the next line first, then show
+                _next_line(page, 0.0, -page.state.leading)
+            if operator in _SHOW_TEXT and not _seen(page):
+                dropped += 1
+                kept.extend(_movement_of(operator, operands))
+                continue
+            judged = self._judged_form(page, operands[0], resources, depth) if operator == b"Do" and operands else None
+            if judged is None:
+                _track(page, operator, operands)
+                kept.append((operands, operator))
+                continue
+            form_dropped, stream = judged  # what the form paints was tracked inside it, not as its whole box
+            if stream is not None:
+                name = _free_name(resources, forms)
+                forms[name] = stream
+                dropped += form_dropped
+                operands = [NameObject(name)]
+            kept.append((operands, operator))
+        return kept, dropped, forms
+
+    def _judged_form(self, page: _Page, name: object, resources: DictionaryObject | None,
+                     depth: int) -> tuple[int, ContentStream | None] | None:
+        """How much unseen text the form ``name`` holds as drawn here, and its copy without it.
+
+        None when it was not judged (an image, a damaged form, past the limits): it is then
+        drawn as it is and counts as painting its whole box. The copy is None when nothing
+        was dropped.
+        """
+        if depth >= MAX_FORM_DEPTH or self.form_visits >= MAX_FORM_VISITS or resources is None:
+            return None
+        try:
+            form = resources["/XObject"].get_object()[str(name)].get_object()
+            if form.get("/Subtype") != "/Form":
+                return None
+            operations = ContentStream(form, self.pdf, "bytes").operations
+            matrix = tuple(float(v) for v in form.get("/Matrix", IDENTITY))
+            own = form["/Resources"].get_object() if "/Resources" in form else resources  # else inherited
+        except Exception:  # noqa: BLE001 - a damaged form: the extractor meets it as it is
+            return None
+        if len(matrix) != 6:
+            return None
+        self.form_visits += 1
+        inside = _Page(crop=page.crop, state=replace(page.state, ctm=_multiply(matrix, page.state.ctm)),
+                       painted=page.painted, forms=_form_boxes(own))
+        kept, dropped, nested = self.filtered(operations, inside, own, depth + 1)
+        if not dropped:
+            return 0, None
+        stream = self.stream(kept)
+        for key, value in form.items():
+            if key not in ("/Length", "/Filter", "/DecodeParms"):
+                stream[NameObject(key)] = value
+        if nested:
+            stream[NameObject("/Resources")] = _with_forms(own, nested)
+        return dropped, stream
+
+    def stream(self, operations: list) -> ContentStream:
+        stream = ContentStream(None, self.pdf, "bytes")
+        stream.operations = operations
+        return stream
 
 
 def _seen(page: _Page) -> bool:
@@ -193,11 +268,18 @@ def _visible_box(page: PageObject) -> tuple[float, float, float, float]:
     return -math.inf, -math.inf, math.inf, math.inf
 
 
-def _form_boxes(page: PageObject) -> dict[str, Matrix]:
-    """For each form XObject of the page: the matrix taking the unit square onto its box on the page."""
+def _resources_of(page: PageObject) -> DictionaryObject | None:
+    try:
+        return page["/Resources"].get_object()
+    except (KeyError, AttributeError):
+        return None
+
+
+def _form_boxes(resources: DictionaryObject | None) -> dict[str, Matrix]:
+    """For each form XObject in ``resources``: the matrix taking the unit square onto its box."""
     boxes: dict[str, Matrix] = {}
     try:
-        xobjects = page["/Resources"].get_object()["/XObject"].get_object()
+        xobjects = resources["/XObject"].get_object()
     except (KeyError, TypeError, AttributeError):
         return boxes
     for name, ref in xobjects.items():
@@ -212,6 +294,30 @@ def _form_boxes(page: PageObject) -> dict[str, Matrix]:
         if len(matrix) == 6:
             boxes[str(name)] = _multiply((x1 - x0, 0.0, 0.0, y1 - y0, x0, y0), matrix)
     return boxes
+
+
+def _free_name(resources: DictionaryObject | None, taken: dict[str, ContentStream]) -> str:
+    """An XObject name that neither ``resources`` nor the forms added so far use."""
+    try:
+        used = set(resources["/XObject"].get_object())
+    except (KeyError, TypeError, AttributeError):
+        used = set()
+    n = len(taken)
+    while f"/TutorVisible{n}" in used or f"/TutorVisible{n}" in taken:
+        n += 1
+    return f"/TutorVisible{n}"
+
+
+def _with_forms(resources: DictionaryObject | None, forms: dict[str, ContentStream]) -> DictionaryObject:
+    """A copy of ``resources`` whose XObjects also hold ``forms`` (the originals stay untouched)."""
+    copy = DictionaryObject(resources or {})
+    try:
+        xobjects = DictionaryObject(copy["/XObject"].get_object())
+    except (KeyError, TypeError, AttributeError):
+        xobjects = DictionaryObject()
+    xobjects.update({NameObject(name): stream for name, stream in forms.items()})
+    copy[NameObject("/XObject")] = xobjects
+    return copy
 
 
 def _next_line(page: _Page, tx: float, ty: float) -> None:
