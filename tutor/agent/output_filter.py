@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from tutor.agent.prompt_leaks import without_prompt_leaks
+from tutor.agent.prompt_leaks import settled, without_prompt_leaks
 from tutor.content.text_cleaning import clean_text
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)?")
@@ -32,9 +32,15 @@ _WWW = re.compile(r"\bwww\.[^\s)>\]]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def safe_markdown(text: str) -> str:
-    """Strip images, links (their text stays), HTML tags, URLs, hidden characters and prompt leaks."""
-    text = without_prompt_leaks(clean_text(text))
+def safe_markdown(text: str, *, complete: bool = True) -> str:
+    """Strip images, links (their text stays), HTML tags, URLs, hidden characters and prompt leaks.
+
+    ``complete=False`` for a reply still streaming: only its settled part is returned
+    (:func:`~tutor.agent.prompt_leaks.settled`), judged on the same cleaned text as the
+    whole reply will be, so hidden characters cannot split a leaked window only while it streams.
+    """
+    text = clean_text(text)
+    text = without_prompt_leaks(text) if complete else settled(text)
     text = _IMAGE.sub("", text)
     text = _REFERENCE_IMAGE.sub("", text)
     text = _REFERENCE_DEFINITION.sub("", text)

@@ -35,7 +35,6 @@ import numpy as np
 from tutor.agent.citations import CheckedAnswer, check_citations, split_sentences
 from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
-from tutor.agent.prompt_leaks import settled
 from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
@@ -175,7 +174,7 @@ class AskService:
                     chunk, metadata = data
                     if isinstance(chunk, AIMessageChunk) and metadata.get("langgraph_node") == "model" and chunk.content:
                         partial.append(str(chunk.content))
-                        now = safe_markdown(settled("".join(partial)))  # five words behind: see prompt_leaks
+                        now = safe_markdown("".join(partial), complete=False)  # five words behind: see prompt_leaks
                         if now != shown:
                             shown = now
                             yield shown
