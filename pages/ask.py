@@ -4,7 +4,7 @@ import streamlit as st
 
 from tutor.agent.hint_ladder import Ladder
 from tutor.domain import Answer
-from tutor.ui.answer_view import reply_view
+from tutor.ui.answer_view import STREAMING_NOTE, reply_view
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
 from tutor.ui.auth import signed_in
@@ -39,7 +39,8 @@ for turn in services.tutor.history(learner.learner_id, conversation):
     with st.chat_message("user"):
         st.markdown(turn.question)
     with st.chat_message("assistant"):
-        reply_view(turn.answer, turn.kind if turn.status == "complete" else "interrupted", turn.citations, turn.quotes)
+        reply_view(turn.answer, turn.kind if turn.status == "complete" else "interrupted", turn.citations, turn.quotes,
+                   turn.unsupported, turn.related)
 
 ladder: Ladder | None = st.session_state.get(LADDER) if mode == "socratic" else None
 pending = st.session_state.pop(STEP, None)
@@ -64,9 +65,9 @@ if message or step:
                                            mode=mode, ladder=ladder):
             if isinstance(event, Answer):
                 live.empty()
-                reply_view(event.text, event.kind, event.citations, event.quotes)
+                reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported, event.related)
             else:
-                live.markdown(event + " ▌")
+                live.markdown(event + " ▌" + STREAMING_NOTE)
 
 ladder = st.session_state.get(LADDER) if mode == "socratic" else None
 if ladder and not ladder.revealed:

@@ -26,10 +26,10 @@ if submitted:
             st.info("No passages yet: the library is empty.")
         elif not result.covered:
             st.warning(
-                "The course material does not seem to cover this: no passage is a close match. "
-                "The nearest passages are below; check them before relying on them."
+                "The course material does not seem to cover this: no passage answers the question. "
+                "The nearest passages are below as related reading; check them before relying on them."
             )
         for rank, hit in enumerate(result.hits, 1):
-            passage_card(hit, rank, relevant=hit.score >= result.threshold)
+            passage_card(hit, rank, relevant=hit.score >= result.threshold, judged=result.judged)
 elif not services.documents():
     st.info("The library is empty. An instructor can add material on the **Library** page.")

@@ -85,10 +85,14 @@ class SearchHit(_Frozen):
     section: str
     page: int | None
     chunk_id: str
-    score: float = Field(description="Cosine similarity of query and passage, -1..1")
+    score: float = Field(
+        description="Relevance: the judge's probability that the passage answers the query (0..1); "
+        "the cosine similarity when the judge is turned off"
+    )
     text: str
     doc_title: str = ""
     module: str | None = None
+    similarity: float | None = Field(default=None, description="Cosine similarity of query and passage, -1..1")
 
 
 class SearchResult(_Frozen):
@@ -98,6 +102,7 @@ class SearchResult(_Frozen):
     hits: tuple[SearchHit, ...]
     threshold: float
     covered: bool = Field(description="True when the best hit clears the relevance threshold")
+    judged: bool = Field(default=False, description="True when scores and verdict come from the relevance judge")
 
 
 class FailedFile(_Frozen):
@@ -200,3 +205,17 @@ class Answer(_Frozen):
     conversation_id: str = ""
     turn_id: str = ""
     privacy_notice: str = Field(default="", description="What was removed from the student's text before any model saw it")
+    claims_checked: int = Field(default=0, description="Statements of the reply the judge checked against the passages")
+    unsupported: tuple[str, ...] = Field(
+        default=(), description="Statements the material does not support; marked in the text for the student"
+    )
+    related: tuple[Citation, ...] = Field(
+        default=(), description="Nearest passages, offered as related reading when the tutor declined to answer"
+    )
+
+    @property
+    def support_rate(self) -> float | None:
+        """Share of checked statements the material supports (None when none were checked)."""
+        if not self.claims_checked:
+            return None
+        return round(1 - len(self.unsupported) / self.claims_checked, 3)

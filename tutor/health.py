@@ -94,6 +94,20 @@ def run_checks(settings: Settings) -> list[Check]:
             raise RuntimeError("; ".join(problems))
         return f"{settings.local_model}: {path} (hash and GGUF metadata verified)"
 
+    def judge() -> str:
+        from tutor.judge.model import build_judge
+
+        model = build_judge(settings)
+        if model is None:
+            return "turned off (TUTOR_RELEVANCE_JUDGE=false): coverage falls back to the cosine threshold"
+        model.verify()
+        started = time.perf_counter()
+        (probability,) = model.relevance("Which drug reverses opioid overdose?",
+                                         ["Naloxone reverses opioid overdose; give it intravenously or intranasally."])
+        return (f"{model.name}: {model.model_path.name} (hash verified), coverage threshold {model.coverage_threshold:.2f}, "
+                f"support threshold {model.support_threshold:.2f}, first verdict {probability:.2f} in "
+                f"{time.perf_counter() - started:.2f} s")
+
     def accounts() -> str:
         from tutor.progress.accounts import AccountStore
 
@@ -115,6 +129,7 @@ def run_checks(settings: Settings) -> list[Check]:
 
     checks.append(_run("data folder", data_dir))
     checks.append(_run("embedding model", embedder))
+    checks.append(_run("relevance judge", judge))
     checks.append(_run("library database", sqlite_file(settings.library_db, LibraryRegistry)))
     checks.append(_run("progress database", sqlite_file(settings.progress_db, ProgressStore)))
     checks.append(_run("question bank", sqlite_file(settings.bank_db, QuestionBank)))

@@ -25,6 +25,7 @@ from tutor.index.parse_sandbox import ParseFunction
 from tutor.index.registry import LibraryRegistry
 from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
+from tutor.judge.model import RelevanceJudge, build_judge
 from tutor.llm.factory import build_chat_model
 from tutor.modes.ask import AskService
 from tutor.modes.bank_admin import BankAdmin, QuestionImport
@@ -48,6 +49,7 @@ from tutor.settings import Settings
 class Services:
     settings: Settings
     embedder: Embedder
+    judge: RelevanceJudge | None
     registry: LibraryRegistry
     index: ChromaIndex
     ingestor: Ingestor
@@ -131,11 +133,12 @@ def build_services(
     settings: Settings | None = None,
     *,
     embedder: Embedder | None = None,
+    judge: RelevanceJudge | None = None,
     chat_model: BaseChatModel | None = None,
     now: Callable[[], datetime] = utc_now,
     parse: ParseFunction | None = None,
 ) -> Services:
-    """Build every part from ``settings``; pass ``embedder`` or ``chat_model`` to use those instead.
+    """Build every part from ``settings``; pass ``embedder``, ``judge`` or ``chat_model`` to use those instead.
 
     The chat model is built lazily (on the first question) unless one is given: starting
     the local model takes seconds and memory that search and the library never need.
@@ -147,11 +150,12 @@ def build_services(
     embedder = embedder or build_embedder(settings)
     registry = LibraryRegistry(settings.library_db)
     index = ChromaIndex(settings.chroma_dir, settings.collection, embedder)
-    retriever = Retriever(registry, index, embedder, settings)
+    judge = judge if judge is not None or not settings.relevance_judge else build_judge(settings)
+    retriever = Retriever(registry, index, embedder, settings, judge)
     progress = ProgressStore(settings.progress_db, now=now)
     progress.ensure_course(settings.course, settings.course.replace("-", " ").title())
     bank = QuestionBank(settings.bank_db, now=now)
-    links = CurriculumLinks(registry, index, embedder)
+    links = CurriculumLinks(registry, index, embedder, judge)
     case_library = CaseLibrary(settings.cases_db, now=now)
     model = (lambda: chat_model) if chat_model is not None else _lazy_model(settings)
     drafter = QuestionDrafter(
@@ -162,12 +166,14 @@ def build_services(
     return Services(
         settings=settings,
         embedder=embedder,
+        judge=judge,
         registry=registry,
         index=index,
         ingestor=Ingestor(registry, index, embedder, settings, now=now, parse=parse),
         retriever=retriever,
         progress=progress,
-        tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model),
+        tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model,
+                         judge=judge),
         bank=bank,
         links=links,
         questions=BankAdmin(

@@ -129,7 +129,22 @@ class Settings(BaseSettings):
     )
     relevance_threshold: float = Field(
         default=0.39,
-        description="Cosine similarity the best passage must reach for a question to count as covered by the material (calibrated, see README).",
+        description="Only with the relevance judge off: cosine similarity the best passage must reach for a question to count as covered.",
+    )
+    relevance_judge: bool = Field(
+        default=True,
+        description="Rerank passages and decide coverage and sentence support with the project's trained judge (tutor/judge); off falls back to the cosine threshold, by the operator's choice only.",
+    )
+    rerank_candidates: int = Field(
+        default=20,
+        ge=1,
+        le=100,
+        description="Passages from hybrid retrieval that the relevance judge reorders before the top ones are used.",
+    )
+    judge_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads of the relevance judge (0: onnxruntime decides).",
     )
     hybrid_search: bool = Field(
         default=True,

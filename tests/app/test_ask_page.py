@@ -79,3 +79,27 @@ def test_socratic_mode_hints_first_then_reveals_on_request(ask_page):
     assert "Hint" in _texts(at)
     next(b for b in at.button if b.label == "Show answer").click().run()
     assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(at)
+
+
+def test_an_unsupported_statement_is_marked_on_the_page_and_after_a_reload(ask_page, tmp_path: Path):
+    at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1]. "
+                   "Dialysis in the first hour is mandatory for every patient with a potassium above 5.5 mmol/L [1]."])
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception and not at.error
+    assert "⚠️ (not found in the course material)" in _texts(at).replace("*", "")
+    assert any("1 statement marked ⚠️ could not be found" in c.value for c in at.caption)
+    again = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    again.query_params["c"] = at.query_params["c"]
+    again.run()
+    sign_in(again, "ada")
+    again.switch_page("pages/ask.py").run()
+    assert any("1 statement marked ⚠️ could not be found" in c.value for c in again.caption)
+
+
+def test_a_declined_question_offers_related_reading(ask_page):
+    at = ask_page(["Acute angle-closure glaucoma is treated with topical pilocarpine and intravenous acetazolamide [1]. "
+                   "Laser peripheral iridotomy prevents recurrence in both eyes [1]."])
+    at.chat_input[0].set_value(QUESTION).run()
+    assert "Not covered by the course material" in _texts(at)
+    assert any(c.value.startswith("Related reading in the course material") for c in at.caption)
+    assert "pilocarpine" not in _texts(at)

@@ -295,7 +295,7 @@ def test_fuzzed_learner_ids_give_no_dashboard(classroom: Classroom, learner_id: 
 def test_the_agents_only_tool_takes_a_query_and_nothing_about_who_is_asking(classroom: Classroom):
     from tutor.agent.tutor_agent import search_tool
 
-    tool = search_tool(classroom.services.retriever, k=3, threshold=0.0)
+    tool = search_tool(classroom.services.retriever, k=3)
     # The learner and course travel as runtime context set by the code; a model (or a poisoned
     # passage talking to it) can only choose what to search for in the curriculum.
     assert set(tool.tool_call_schema.model_json_schema()["properties"]) == {"query"}

@@ -133,8 +133,46 @@ def test_eval_pubmedqa_indexes_in_a_scratch_folder_and_tests_abstention(scripted
     }
     pqal = tmp_path / "pqal.json"
     pqal.write_text(json.dumps(items))
-    result = scripted(["The result is supported [1]."])("eval-pubmedqa", str(pqal), "--limit", "2", "--remove-gold", "1", "--json")
+    result = scripted(["The result is supported [1]."])("eval-pubmedqa", str(pqal), "--split", "all", "--limit", "2", "--remove-gold", "1", "--json")
     report = json.loads(result.stdout)
     assert result.exit_code == 0, result.output
     assert (report["in_scope"], report["out_of_scope"], report["recall_at_1"]) == (2, 1, 1.0)
     assert not (tmp_path / "data").exists()  # the course's data folder was not touched
+    assert report["false_not_covered_in_scope_retrieval"] == 0.0 and report["failed"] == 0
+
+
+def test_eval_medquad_writes_topics_holds_some_out_and_skips_cleanly_without_data(scripted, tmp_path: Path):
+    import gzip
+
+    absent = scripted(["unused"])("eval-medquad", "--data-dir", str(tmp_path / "nowhere"))
+    assert absent.exit_code == 0 and "Skipped: MedQuAD data not found" in absent.output
+
+    folder = tmp_path / "eval" / "medquad"
+    folder.mkdir(parents=True)
+    topics = [("Hyperkalaemia", "What is the treatment for Hyperkalaemia ?",
+               "Calcium gluconate stabilises the heart; insulin with glucose shifts potassium into cells."),
+              ("Gout", "What are the symptoms of Gout ?", "Gout causes sudden, severe pain and swelling of the big toe."),
+              ("Scurvy", "What causes Scurvy ?", "Scurvy is caused by a lack of vitamin C in the diet over months."),
+              ("Rickets", "What causes Rickets ?", "Rickets is caused by a lack of vitamin D, calcium or phosphate.")]
+    with gzip.open(folder / "medquad_dev.jsonl.gz", "wt") as fh:
+        for n, (focus, question, answer) in enumerate(topics):
+            fh.write(json.dumps({"collection": "X", "doc_id": str(n), "url": "", "focus": focus, "pairs": [
+                {"qid": f"{n}-1", "qtype": "information", "question": question, "answer": answer}]}) + "\n")
+    result = scripted(["unused"])("eval-medquad", "--data-dir", str(tmp_path / "eval"), "--split", "all",
+                                  "--retrieval-only", "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert report["questions"] == 4 and report["in_scope"] + sum(o["expected_source"] is None for o in report["outcomes"]) == 4
+
+
+def test_eval_records_a_failed_model_call_and_goes_on(run, scripted, mini_curriculum: Path, tmp_path: Path):
+    run("ingest", str(mini_curriculum))
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps({"question": q, "expected_source": "renal/hyperkalaemia.md"}) for q in (
+        "What is the emergency treatment for hyperkalaemia?", "Which drugs lower a high potassium quickly?")))
+    result = scripted([{"fault": "boom"}, "Calcium gluconate stabilises the cardiac membrane [1]."])(
+        "eval", str(questions), "--json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert report["failed"] == 1 and report["questions"] == 2
+    assert [o["kind"] for o in report["outcomes"]][0] == "failed"

@@ -48,6 +48,7 @@ ALL_MIGRATIONS = [
     "m005_add_case_marks",
     "m006_add_accounts",
     "m007_create_question_stats",
+    "m008_add_chat_turn_support",
 ]
 
 

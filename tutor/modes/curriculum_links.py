@@ -4,8 +4,10 @@ A :class:`Reference` names a source and optionally a section heading path (or th
 chunk, for generated questions). It is resolved against the registry only: a reference
 to a document or section the library does not hold is reported as unresolved and shown
 as such, never replaced by a guess. Inside a section of several passages, the passage
-closest by embedding to a *focus* text (the keyed answer's explanation, the feedback
-being cited) is the one cited.
+that best supports a *focus* text (the keyed answer's explanation, the feedback being
+cited) is the one cited: by the relevance judge's support probability, the same judge
+that decides coverage for questions (by embedding closeness when the operator turned the
+judge off).
 
 Resolved citations are cached by (references, focus); the cache is cleared whenever the
 library changes (``Services`` calls :meth:`CurriculumLinks.invalidate`).
@@ -25,6 +27,7 @@ from tutor.domain import Citation
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
+from tutor.judge.model import RelevanceJudge, passage_text
 
 _CACHE_SIZE = 1024
 
@@ -32,10 +35,12 @@ Resolved = tuple[tuple[Citation, ...], tuple[Reference, ...]]
 
 
 class CurriculumLinks:
-    def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder):
+    def __init__(self, registry: LibraryRegistry, index: ChromaIndex, embedder: Embedder,
+                 judge: RelevanceJudge | None = None):
         self._registry = registry
         self._index = index
         self._embedder = embedder
+        self._judge = judge
         self._cache: OrderedDict[tuple[tuple[Reference, ...], str], Resolved] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -85,6 +90,9 @@ class CurriculumLinks:
             rows = [row for row in rows if _same_section(row.chunk.section, reference.section)]
         if len(rows) <= 1:
             return rows[0] if rows else None
+        if self._judge is not None:
+            support = self._judge.support([focus] * len(rows), [passage_text(r.chunk.section, r.chunk.text) for r in rows])
+            return rows[int(np.argmax(support))]
         target = self._embedder.embed_query(focus)
         stored = self._index.vectors([row.chunk.chunk_id for row in rows])
         scores = [float(np.asarray(stored[row.chunk.chunk_id]) @ target) if row.chunk.chunk_id in stored else -1.0 for row in rows]

@@ -342,6 +342,21 @@ def m007_create_question_stats(db):
     )
 
 
+@MIGRATIONS()
+def m008_add_chat_turn_support(db):
+    """Keep the claim-level check of each answer: how many statements the judge read, which
+    it found unsupported by the material (marked for the student), and the related reading
+    offered when the tutor declined."""
+    _run(
+        db,
+        [
+            "ALTER TABLE chat_turns ADD COLUMN claims_checked INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE chat_turns ADD COLUMN unsupported_json TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE chat_turns ADD COLUMN related_json TEXT NOT NULL DEFAULT '[]'",
+        ],
+    )
+
+
 STATS_REBUILD_SELECT = """
     SELECT learner_id, course_id, question_id, COALESCE(question_version, 1) AS v,
            count(*), sum(correct),

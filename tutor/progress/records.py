@@ -193,3 +193,6 @@ class ChatTurn(_Record):
     model: str | None = None
     latency_ms: int | None = Field(default=None, ge=0)
     created_at: AwareDatetime | None = Field(default=None, description="None on input: stamped by the store")
+    claims_checked: int = Field(default=0, ge=0, description="Statements of the answer the judge checked against the material")
+    unsupported: tuple[str, ...] = Field(default=(), description="Statements the material does not support (marked for the student)")
+    related: tuple[Citation, ...] = Field(default=(), description="Nearest passages offered as related reading when the tutor declined")

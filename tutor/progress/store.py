@@ -534,7 +534,8 @@ class ProgressStore(SQLiteStore):
             cursor = db.execute(
                 "INSERT INTO chat_turns (turn_id, learner_id, course_id, conversation_id, question, answer,"
                 " citations_json, quotes_json, kind, grounded, mode, status, prompt_version, model, latency_ms,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
+                " created_at, claims_checked, unsupported_json, related_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
                 [
                     turn.turn_id,
                     turn.learner_id,
@@ -552,6 +553,9 @@ class ProgressStore(SQLiteStore):
                     turn.model,
                     turn.latency_ms,
                     created_at,
+                    turn.claims_checked,
+                    _dumps(list(turn.unsupported)),
+                    _dumps([c.model_dump() for c in turn.related]),
                 ],
             )
             return cursor.rowcount == 1
@@ -741,7 +745,10 @@ def _turn_from_row(row: dict[str, Any]) -> CaseTurn:
 def _chat_from_row(row: dict[str, Any]) -> ChatTurn:
     citations = tuple(Citation.model_validate(c) for c in json.loads(row.pop("citations_json")))
     quotes = tuple(Quote.model_validate(q) for q in json.loads(row.pop("quotes_json")))
-    return _record(ChatTurn, {**row, "citations": citations, "quotes": quotes})
+    unsupported = tuple(json.loads(row.pop("unsupported_json", "[]")))
+    related = tuple(Citation.model_validate(c) for c in json.loads(row.pop("related_json", "[]")))
+    return _record(ChatTurn, {**row, "citations": citations, "quotes": quotes, "unsupported": unsupported,
+                              "related": related})
 
 
 def _dumps(value: Any) -> str:

@@ -12,6 +12,9 @@ import streamlit as st
 from tutor.domain import Citation, Quote
 from tutor.ui.components import escape_markdown
 
+STREAMING_NOTE = ("\n\n:gray[*Not checked yet: each statement is read against the course material when the "
+                  "answer is complete, and the answer may be withdrawn.*]")
+
 _BADGES = {
     "not_covered": (":orange-badge[Not covered by the course material]", None),
     "general_knowledge": (":violet-badge[General knowledge, not from the course material]",
@@ -39,13 +42,28 @@ def quotes_view(quotes: tuple[Quote, ...]) -> None:
             st.markdown(f"> {escape_markdown(quote.text)} **[{quote.citation_number}]**")
 
 
-def reply_view(text: str, kind: str, citations: tuple[Citation, ...], quotes: tuple[Quote, ...]) -> None:
+def related_view(related: tuple[Citation, ...]) -> None:
+    """The nearest passages when the tutor declined: reading, not evidence for an answer."""
+    st.caption("Related reading in the course material (it does not answer the question):")
+    with st.container(horizontal=True):
+        for citation in related:
+            citation_chip(citation)
+
+
+def reply_view(text: str, kind: str, citations: tuple[Citation, ...], quotes: tuple[Quote, ...],
+               unsupported: tuple[str, ...] = (), related: tuple[Citation, ...] = ()) -> None:
     badge, warning = _BADGES.get(kind, (None, None))
     if badge:
         st.markdown(badge)
     st.markdown(text)
     if warning:
         st.caption(warning)
+    if unsupported and kind in ("answer", "hint"):
+        them = "them" if len(unsupported) != 1 else "it"
+        st.caption(f":orange[{len(unsupported)} statement{'s' if len(unsupported) != 1 else ''} marked ⚠️ could not "
+                   f"be found in the cited course material: check {them} before relying on {them}.]")
+    if related:
+        related_view(related)
     if citations:
         with st.container(horizontal=True):
             for citation in citations:

@@ -36,15 +36,21 @@ def escape_markdown(text: str) -> str:
     return text
 
 
-def passage_card(hit: SearchHit, rank: int, *, relevant: bool) -> None:
+_JUDGED_HELP = ("How likely this passage answers your question, as judged by the tutor's relevance model, "
+                "which reads the question and the passage together (1.00 = certainly answers it).")
+_COSINE_HELP = "Cosine similarity between your question and this passage (1.0 = identical meaning)."
+
+
+def passage_card(hit: SearchHit, rank: int, *, relevant: bool, judged: bool = False) -> None:
     with st.container(border=True):
         head, score = st.columns([5, 1])
         head.markdown(f"**{rank}. {escape_markdown(hit.doc_title or hit.source)}**")
         head.caption(escape_markdown(citation_label(hit)))
-        score.metric("match", f"{hit.score:.2f}", label_visibility="visible",
-                     help="Cosine similarity between your question and this passage (1.0 = identical meaning).")
+        score.metric("answers it" if judged else "match", f"{hit.score:.2f}", label_visibility="visible",
+                     help=_JUDGED_HELP if judged else _COSINE_HELP)
         if not relevant:
-            st.caption(":orange[Weak match: below the relevance threshold.]")
+            st.caption(":orange[Related, but judged not to answer the question.]" if judged
+                       else ":orange[Weak match: below the relevance threshold.]")
         preview = " ".join(hit.text.split())
         st.markdown(escape_markdown(preview[:280] + ("…" if len(preview) > 280 else "")))
         with st.expander("Open passage"):

@@ -1,0 +1,100 @@
+"""Coverage, reranking and claim-level support decided by the relevance judge.
+
+Real retrieval, embeddings, judge, SQLite and Chroma; only the chat model is scripted
+(entering through build_services like the real one), so each reply below is exactly
+what a model might write: right, partly wrong, or about something else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutor.agent.support import UNSUPPORTED_MARK
+from tutor.llm.prompts import NOT_COVERED_ANSWER
+from tutor.llm.scripted import ScriptedChatModel
+from tutor.services import Services, build_services
+from tutor.settings import Settings
+
+HYPERKALAEMIA_Q = "What is the emergency treatment for a dangerously high potassium?"
+RIGHT = "Calcium gluconate stabilises the cardiac membrane [1]. Insulin with glucose shifts potassium into cells [1]."
+WRONG = ("Acute angle-closure glaucoma is treated with topical pilocarpine and intravenous acetazolamide [1]. "
+         "Laser peripheral iridotomy prevents recurrence in both eyes [1].")
+
+
+@pytest.fixture
+def make_tutor(settings: Settings, embedder, mini_curriculum: Path):
+    def make(*replies, **overrides) -> tuple[Services, ScriptedChatModel, int]:
+        model = ScriptedChatModel(replies=list(replies) or ["unused"])
+        services = build_services(settings.model_copy(update=overrides), embedder=embedder, chat_model=model)
+        services.ingestor.ingest_paths([mini_curriculum])
+        return services, model, services.progress.ensure_learner("ada").id
+
+    return make
+
+
+def test_search_is_in_the_judges_order_and_carries_its_verdict(bundled_services: Services):
+    result = bundled_services.search("Which blood test helps rule out heart failure in a breathless patient?")
+    scores = [hit.score for hit in result.hits]
+    assert result.judged and result.covered and scores == sorted(scores, reverse=True)
+    assert result.hits[0].source == "cardiology/heart-failure.md"
+    assert all(hit.similarity is not None for hit in result.hits)
+
+
+@pytest.mark.parametrize("question", [
+    "How is acute angle-closure glaucoma treated?",
+    "What is the first-line treatment for scabies?",
+    "Which vaccine schedule is recommended for hepatitis B in newborns?",
+])
+def test_neighbouring_topics_the_curriculum_does_not_hold_are_not_covered(bundled_services: Services, question):
+    result = bundled_services.search(question)
+    assert result.judged and not result.covered, [(h.source, h.score) for h in result.hits[:3]]
+
+
+def test_a_supported_answer_is_grounded_with_every_statement_checked(make_tutor):
+    services, _, learner = make_tutor(RIGHT)
+    answer = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
+    assert (answer.kind, answer.grounded) == ("answer", True)
+    assert answer.claims_checked == 2 and answer.unsupported == () and UNSUPPORTED_MARK not in answer.text
+    [citation] = answer.citations
+    assert answer.quotes and all(q.text in citation.text for q in answer.quotes)
+
+
+def test_an_unsupported_statement_is_marked_counted_and_stored(make_tutor):
+    services, _, learner = make_tutor(RIGHT + " Dialysis in the first hour is mandatory for every patient with a potassium above 5.5 mmol/L [1].")
+    answer = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
+    assert (answer.kind, answer.grounded, answer.claims_checked) == ("answer", True, 3)
+    assert [s for s in answer.unsupported if "Dialysis" in s] and UNSUPPORTED_MARK in answer.text
+    assert answer.text.index(UNSUPPORTED_MARK) > answer.text.index("Dialysis")
+    [turn] = services.progress.chat_history(learner)
+    assert turn.unsupported == answer.unsupported and turn.claims_checked == 3
+
+
+def test_a_mostly_unsupported_answer_is_declined_with_related_reading(make_tutor):
+    services, _, learner = make_tutor(WRONG)
+    answer = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
+    assert (answer.kind, answer.grounded, answer.text, answer.citations) == ("not_covered", False, NOT_COVERED_ANSWER, ())
+    assert answer.related and answer.related[0].source == "renal/hyperkalaemia.md"
+    [turn] = services.progress.chat_history(learner)
+    assert turn.kind == "not_covered" and turn.related == answer.related and len(turn.unsupported) == 2
+
+
+def test_where_general_knowledge_is_allowed_it_is_shown_labelled_instead(make_tutor):
+    services, _, learner = make_tutor(WRONG, allow_general_knowledge=True)
+    answer = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
+    assert (answer.kind, answer.grounded) == ("general_knowledge", False) and UNSUPPORTED_MARK in answer.text
+
+
+def test_a_question_the_material_does_not_answer_offers_related_reading_and_no_model_call(make_tutor):
+    services, model, learner = make_tutor("unused")
+    answer = services.tutor.ask("How is acute angle-closure glaucoma treated?", learner_id=learner)
+    assert answer.kind == "not_covered" and model.prompts_seen == []
+
+
+def test_with_the_judge_turned_off_the_cosine_threshold_decides(make_tutor):
+    services, _, learner = make_tutor(RIGHT, relevance_judge=False)
+    result = services.search(HYPERKALAEMIA_Q)
+    assert not result.judged and result.threshold == services.settings.relevance_threshold
+    answer = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
+    assert answer.kind == "answer" and answer.claims_checked == 0

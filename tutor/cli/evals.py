@@ -1,0 +1,187 @@
+"""Evaluation commands: the bundled question set, PubMedQA, MedQuAD, and the judge's calibration.
+
+The external corpora are indexed in a scratch data folder, never the course's. They
+come from ``../shared/eval`` (real data written by others); a command whose data is
+absent says so and exits cleanly. PubMedQA and MedQuAD questions are drawn from one
+split of the judge's (:func:`tutor.judge.training.data.split_of`): ``judge-calibrate``
+uses ``calib``, the reported figures come from ``test``, and no ``train`` question is
+ever asked. ``--retrieval-only`` measures the coverage verdict and the ranking without
+the chat model (seconds instead of minutes per question on a CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from tutor.cli.common import OPERATOR, cli_learner, emit_json, progress_bar
+from tutor.settings import PROJECT_ROOT, load_settings
+
+SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+SPLITS = click.Choice(["calib", "test", "all"])  # "all": every question (a file that is not the shared data)
+
+
+def _report(report, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.model_dump(mode="json"))
+        return
+    for key, value in report.summary().items():
+        click.echo(f"{key:>38}: {value}")
+
+
+def _progress(bar) -> Callable[[int, int], None] | None:
+    return (lambda done, total: bar(done / total, f"{done}/{total}")) if bar else None
+
+
+@contextmanager
+def _scratch_library(corpus_writer: Callable[[Path], object], course: str):
+    """Services over a scratch data folder holding only the corpus the writer puts in ``corpus/``."""
+    from tutor.services import build_services
+
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix=f"tutor-{course}-") as scratch:
+        scratch_dir = Path(scratch)
+        written = corpus_writer(scratch_dir / "corpus")
+        # Published abstracts and NIH pages, not patient records: dates of studies would be held by the PHI screen.
+        services = build_services(settings.model_copy(update={"data_dir": scratch_dir / "data", "course": course,
+                                                               "phi_screening": False}))
+        with progress_bar("Indexing", enabled=True) as bar:
+            services.ingestor.ingest_paths([scratch_dir / "corpus"], bar)
+        yield services, written
+
+
+def _evaluate(services, questions, retrieval_only: bool):
+    from tutor.evaluation.retrieval import evaluate_retrieval
+    from tutor.evaluation.tutor_eval import evaluate_tutor
+
+    if retrieval_only:
+        return evaluate_retrieval(services.search, questions)
+    learner = cli_learner(services)
+    with progress_bar("Asking", enabled=True) as bar:
+        return evaluate_tutor(lambda q: services.tutor.ask(q, learner_id=learner), services.search, questions,
+                              progress=_progress(bar))
+
+
+@click.command(name="eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--retrieval-only", is_flag=True, help="Measure retrieval and the coverage verdict only (no chat model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report (with every answer) as JSON.")
+def eval_command(questions: Path, limit: int | None, retrieval_only: bool, as_json: bool) -> None:
+    """Evaluate retrieval and answers on a JSONL file of {"question", "expected_source"}.
+
+    expected_source null marks an out-of-scope question: the tutor should abstain.
+    """
+    from tutor.cli.common import build
+    from tutor.evaluation.retrieval import load_questions
+
+    _report(_evaluate(build(), load_questions(questions)[:limit], retrieval_only), as_json)
+
+
+def pubmedqa_questions(pqal_json: Path, split: str):
+    """A corpus writer for every abstract that returns the questions of one split, in file order."""
+    from tutor.evaluation.pubmedqa import write_corpus
+    from tutor.judge.training.data import split_of
+
+    def writer(folder: Path):
+        items = write_corpus(pqal_json, folder)
+        return [q for q in items if split in ("all", split_of("pubmedqa", q.expected_source.removesuffix(".md")))]
+
+    return writer
+
+
+@click.command(name="eval-pubmedqa")
+@click.argument("pqal_json", type=click.Path(dir_okay=False, path_type=Path),
+                default=SHARED_EVAL / "pubmedqa" / "pqal_dev.json")
+@click.option("--split", type=SPLITS, default="test", show_default=True, help="The judge's split the questions come from.")
+@click.option("--limit", type=int, default=30, show_default=True, help="In-scope questions to ask.")
+@click.option("--remove-gold", type=int, default=30, show_default=True,
+              help="Also ask N questions whose own abstract was removed: the tutor should say it is not covered.")
+@click.option("--retrieval-only", is_flag=True, help="Measure retrieval and the coverage verdict only (no chat model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def eval_pubmedqa(pqal_json: Path, split: str, limit: int, remove_gold: int, retrieval_only: bool, as_json: bool) -> None:
+    """Evaluate on PubMedQA (PQA-L format): index every abstract in a scratch folder, then ask."""
+    if not pqal_json.is_file():
+        click.echo(f"Skipped: PubMedQA data not found at {pqal_json}.")
+        return
+    with _scratch_library(pubmedqa_questions(pqal_json, split), "pubmedqa") as (services, questions):
+        report = _evaluate(services, _remove_gold(services, questions, limit, remove_gold), retrieval_only)
+    _report(report, as_json)
+
+
+def _remove_gold(services, questions, limit: int, remove_gold: int):
+    asked, removed = questions[:limit], questions[limit : limit + remove_gold]
+    by_source = {d.source: d.doc_id for d in services.documents()}
+    for item in removed:  # their own abstracts go: the tutor must now say it is not covered
+        services.delete_document(OPERATOR, by_source[item.expected_source])
+    return asked + [item.model_copy(update={"expected_source": None}) for item in removed]
+
+
+@click.command(name="eval-medquad")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=SHARED_EVAL, show_default=True)
+@click.option("--split", type=SPLITS, default="test", show_default=True, help="The judge's split the topics come from.")
+@click.option("--topics", type=int, default=None, help="Use only N topics of the split (all by default).")
+@click.option("--limit", type=int, default=30, show_default=True, help="In-scope questions to ask.")
+@click.option("--held-out", type=int, default=30, show_default=True, help="Questions on topics held out of the index.")
+@click.option("--retrieval-only", is_flag=True, help="Measure retrieval and the coverage verdict only (no chat model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def eval_medquad(data_dir: Path, split: str, topics: int | None, limit: int, held_out: int, retrieval_only: bool,
+                 as_json: bool) -> None:
+    """Evaluate on MedQuAD: one split's topics indexed, 20% of them held out for "not covered"."""
+    from tutor.evaluation.medquad import write_corpus
+
+    if not (data_dir / "medquad" / "medquad_dev.jsonl.gz").is_file():
+        click.echo(f"Skipped: MedQuAD data not found under {data_dir / 'medquad'}.")
+        return
+    with _scratch_library(lambda folder: write_corpus(data_dir, folder, split=split, topics=topics), "medquad") as (
+        services, (inside, outside)
+    ):
+        report = _evaluate(services, inside[:limit] + outside[:held_out], retrieval_only)
+    _report(report, as_json)
+
+
+@click.command(name="judge-calibrate")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=SHARED_EVAL, show_default=True)
+@click.option("--max-false-not-covered", type=float, default=0.05, show_default=True,
+              help="Share of answerable calibration questions the threshold may wrongly decline.")
+@click.option("--write/--no-write", default=True, help="Write the threshold into tutor/judge/judge.json.")
+def judge_calibrate(data_dir: Path, max_false_not_covered: float, write: bool) -> None:
+    """Calibrate the judge's coverage threshold per question on the calib split (MedQuAD and PubMedQA)."""
+    from tutor.evaluation.coverage import choose_threshold, coverage_curve
+    from tutor.evaluation.medquad import write_corpus
+    from tutor.evaluation.retrieval import evaluate_retrieval
+    from tutor.judge.model import CARD_PATH
+
+    pqal = data_dir / "pubmedqa" / "pqal_dev.json"
+    if not pqal.is_file() or not (data_dir / "medquad" / "medquad_dev.jsonl.gz").is_file():
+        raise click.ClickException(f"Calibration needs MedQuAD and PubMedQA under {data_dir}.")
+    scored: dict[str, list[tuple[float, bool]]] = {}
+    with _scratch_library(lambda folder: write_corpus(data_dir, folder, split="calib"), "medquad") as (
+        services, (inside, outside)
+    ):
+        report = evaluate_retrieval(services.search, inside + outside)
+        scored["medquad"] = [(o.best_score, bool(o.expected_source)) for o in report.outcomes]
+    with _scratch_library(pubmedqa_questions(pqal, "calib"), "pubmedqa") as (services, questions):
+        half = len(questions) // 2
+        report = evaluate_retrieval(services.search, _remove_gold(services, questions, half, len(questions) - half))
+        scored["pubmedqa"] = [(o.best_score, bool(o.expected_source)) for o in report.outcomes]
+    union = [pair for pairs in scored.values() for pair in pairs]
+    threshold = choose_threshold(union, max_false_not_covered=max_false_not_covered)
+    result = {
+        "threshold": round(threshold, 4), "max_false_not_covered": max_false_not_covered,
+        "questions": {name: {"in_scope": sum(c for _, c in pairs), "out_of_scope": sum(not c for _, c in pairs)}
+                      for name, pairs in scored.items()},
+        "at_threshold": {name: coverage_curve(pairs, [round(threshold, 4)])[0] for name, pairs in scored.items()},
+        "curve": {name: coverage_curve(pairs) for name, pairs in scored.items()},
+    }
+    if write:
+        card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
+        card["coverage_threshold"] = result["threshold"]
+        card["coverage_calibration"] = result
+        CARD_PATH.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    emit_json(result)

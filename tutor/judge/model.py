@@ -1,0 +1,191 @@
+"""The shipped judge: an int8 ONNX cross-encoder read with onnxruntime, no torch.
+
+``judge.json`` beside the model is its card in machine form: the SHA-256 of the ONNX
+file, the token budget it was trained with, and the thresholds calibrated on held-out
+data (``training/calibrate.py``). The file is checked against that hash before the first
+use; a missing or altered file is a configuration error that names the fix, never a
+silent fall-back to "covered".
+
+Input is a pair: the question (or statement) first, then the passage as
+``section path + newline + text``, exactly as in training (:func:`passage_text`), cut to
+the trained budget from the passage's end only, so the question is never truncated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tutor.errors import ModelUnavailableError
+
+HERE = Path(__file__).parent
+MODEL_PATH = HERE / "judge-minilm-int8.onnx"
+CARD_PATH = HERE / "judge.json"
+TOKENIZER_PATH = HERE.parent / "index" / "minilm_tokenizer.json"  # the same WordPiece vocabulary as the base model
+MAX_FIRST_CHARS = 600  # a question or statement longer than this is cut (the passage needs the room)
+MAX_PASSAGE_CHARS = 4000
+
+
+def passage_text(section: str, text: str) -> str:
+    """How a passage is shown to the judge: its heading path, then its text."""
+    section = (section or "").strip()
+    return f"{section}\n{text.strip()}" if section else text.strip()
+
+
+def _clean(text: str, limit: int) -> str:
+    """Control and format characters out, whitespace collapsed, length capped: any input gets a verdict."""
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in (text or "")[: limit * 2])
+    return " ".join(text.split())[:limit]
+
+
+@dataclass(frozen=True)
+class JudgeCard:
+    """What ``judge.json`` says about the shipped model."""
+
+    name: str
+    sha256: str
+    max_tokens: int
+    coverage_threshold: float
+    support_threshold: float
+
+    @classmethod
+    def load(cls, path: Path = CARD_PATH) -> "JudgeCard":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailableError(
+                "The relevance judge's card (tutor/judge/judge.json) is missing or unreadable; reinstall the tutor.",
+                detail=str(exc),
+            ) from exc
+        return cls(name=data["name"], sha256=data["sha256"], max_tokens=int(data["max_tokens"]),
+                   coverage_threshold=float(data["coverage_threshold"]),
+                   support_threshold=float(data["support_threshold"]))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class RelevanceJudge:
+    """P(passage answers question) and P(passage supports statement), from one cross-encoder."""
+
+    def __init__(self, *, model_path: Path = MODEL_PATH, card: JudgeCard | None = None, threads: int = 0,
+                 batch_size: int = 16):
+        self.model_path = Path(model_path)
+        self.card = card or JudgeCard.load()
+        self.threads = threads
+        self.batch_size = batch_size
+        self._lock = threading.Lock()  # tokenizer truncation settings are per object
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def coverage_threshold(self) -> float:
+        return self.card.coverage_threshold
+
+    @property
+    def support_threshold(self) -> float:
+        return self.card.support_threshold
+
+    def verify(self) -> None:
+        """Raise a configuration error naming the fix if the model file is missing or altered."""
+        if not self.model_path.is_file():
+            raise ModelUnavailableError(
+                "The relevance judge model file is missing; reinstall the tutor or rebuild it "
+                "(python -m tutor.judge.training.train, see tutor/judge/MODEL_CARD.md).",
+                detail=f"missing {self.model_path}",
+            )
+        if sha256_of(self.model_path) != self.card.sha256:
+            raise ModelUnavailableError(
+                "The relevance judge model file does not match the hash in tutor/judge/judge.json; "
+                "reinstall the tutor (or, after retraining, export it again so the card carries the new hash).",
+                detail=f"{self.model_path}: sha256 mismatch",
+            )
+
+    @cached_property
+    def _session(self):
+        import onnxruntime as ort
+
+        self.verify()
+        options = ort.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"])
+
+    @cached_property
+    def _tokenizer(self):
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+        tokenizer.enable_truncation(max_length=self.card.max_tokens, strategy="only_second")
+        tokenizer.no_padding()
+        return tokenizer
+
+    def load(self) -> None:
+        """Verify and load now (otherwise on first use)."""
+        _ = self._session, self._tokenizer
+
+    def score(self, firsts: list[str], passages: list[str]) -> np.ndarray:
+        """Probabilities for aligned (question or statement, passage) pairs."""
+        if len(firsts) != len(passages):
+            raise ValueError("firsts and passages must be aligned")
+        if not firsts:
+            return np.zeros(0, dtype=np.float32)
+        pairs = [(_clean(f, MAX_FIRST_CHARS) or "?", _clean(p, MAX_PASSAGE_CHARS) or "-") for f, p in zip(firsts, passages)]
+        session = self._session
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(pairs)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        logits = np.zeros(len(pairs), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            logits[batch] = self._run(session, [encodings[i] for i in batch])
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def relevance(self, question: str, passages: list[str]) -> np.ndarray:
+        return self.score([question] * len(passages), passages)
+
+    def support(self, statements: list[str], passages: list[str]) -> np.ndarray:
+        return self.score(statements, passages)
+
+    @staticmethod
+    def _run(session, encodings) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros_like(ids)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n], types[row, :n], mask[row, :n] = enc.ids, enc.type_ids, 1
+        (out,) = session.run(["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        return out.reshape(-1)
+
+
+@lru_cache(maxsize=4)
+def _shipped(threads: int) -> RelevanceJudge:
+    return RelevanceJudge(threads=threads)
+
+
+def build_judge(settings) -> RelevanceJudge | None:
+    """The judge the settings ask for: the shipped one, or none when the operator turned it off.
+
+    One per process and thread count: the ONNX session is thread-safe and about 60 MB, and
+    every Services bundle in the process (the app, a CLI command, a test) can share it.
+    """
+    if not settings.relevance_judge:
+        return None
+    return _shipped(settings.judge_threads)
