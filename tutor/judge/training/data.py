@@ -3,12 +3,19 @@
 Sources (all under ``../shared/eval`` or written by this project):
 
 * **MedQuAD** (NIH question-answer pairs, CC BY 4.0): a question and the first passage of
-  its own answer are a positive; the passages that the tutor's own retriever puts nearest to
+  its own answer are a positive (without the sentences that restate the question, which
+  most GARD answers open with, and with the heading path in half of the passages: both are
+  shortcuts that make the model match strings instead of reading); the passages that the tutor's own retriever puts nearest to
   the question from *other* topics are hard negatives (the failure this judge exists for:
   a neighbouring disease's page that looks relevant), plus a random other topic.
 * **PubMedQA** (PQA-L development half, MIT): a question and its abstract's paragraphs are
   positives, the nearest other abstracts negatives; the abstract's conclusion is a
   paraphrased statement its results paragraph supports and a neighbour's does not.
+* **The project's question bank** (``content/questions``, written by this project): a
+  question's stem, and its learning objective, with the curriculum passage its reference
+  names are positives; the nearest passages of other sections are negatives. These are the
+  paraphrased, clinical questions MedQuAD lacks (its questions are templates that name
+  the topic). The 76-question evaluation set is never used.
 * **Support statements** (written here): a sentence of a passage is supported by it; the
   same sentence with its disease swapped for a neighbour's, or a number changed, is not,
   nor is a sentence from a neighbouring topic.
@@ -110,8 +117,17 @@ def medquad_section(topic: Topic, qtype: str) -> str:
     return f"{topic.focus} > {qtype.capitalize()}"
 
 
-def medquad_passage(topic: Topic, qtype: str, answer: str) -> str:
-    return passage_text(medquad_section(topic, qtype), first_window(answer))
+def without_questions(text: str) -> str:
+    """The answer without sentences that ask (GARD answers open by restating the question)."""
+    kept = [s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if not s.rstrip().endswith("?")]
+    return " ".join(kept)
+
+
+def medquad_passage(topic: Topic, qtype: str, answer: str, rng: random.Random | None = None) -> str:
+    """A passage as the index would hold it; with ``rng``, the heading path is left out half the time."""
+    body = first_window(without_questions(answer) or answer)
+    heading = medquad_section(topic, qtype) if rng is None or rng.random() < 0.5 else ""
+    return passage_text(heading, body)
 
 
 def _swap_entity(sentence: str, focus: str, other: str) -> str | None:
@@ -138,15 +154,15 @@ def medquad_pairs(topics: list[Topic], neighbours: dict[int, list[int]], rng: ra
         if not near:
             continue
         qtype, question, answer = rng.choice(topic.qas)
-        pairs.append(Pair(question, medquad_passage(topic, qtype, answer), 1, "medquad-relevant"))
+        pairs.append(Pair(question, medquad_passage(topic, qtype, answer, rng), 1, "medquad-relevant"))
         hard = topics[near[0]]
         same_type = [qa for qa in hard.qas if qa[0] == qtype] or list(hard.qas)
         qt, _, ans = rng.choice(same_type)
-        pairs.append(Pair(question, medquad_passage(hard, qt, ans), 0, "medquad-neighbour"))
+        pairs.append(Pair(question, medquad_passage(hard, qt, ans, rng), 0, "medquad-neighbour"))
         other = topics[rng.choice(near[1:6])] if len(near) > 1 and rng.random() < 0.5 else rng.choice(topics)
         if other.focus.lower() != topic.focus.lower():
             qt, _, ans = rng.choice(other.qas)
-            pairs.append(Pair(question, medquad_passage(other, qt, ans), 0, "medquad-other"))
+            pairs.append(Pair(question, medquad_passage(other, qt, ans, rng), 0, "medquad-other"))
         if rng.random() < 0.5:
             pairs.extend(_support_pairs(topic, hard, rng))
     return pairs
@@ -154,8 +170,8 @@ def medquad_pairs(topics: list[Topic], neighbours: dict[int, list[int]], rng: ra
 
 def _support_pairs(topic: Topic, neighbour: Topic, rng: random.Random) -> list[Pair]:
     qtype, _, answer = rng.choice(topic.qas)
-    passage = medquad_passage(topic, qtype, answer)
-    candidates = sentences(first_window(answer))
+    passage = medquad_passage(topic, qtype, answer, rng)
+    candidates = sentences(first_window(without_questions(answer) or answer))
     if not candidates:
         return []
     statement = rng.choice(candidates)
@@ -166,7 +182,7 @@ def _support_pairs(topic: Topic, neighbour: Topic, rng: random.Random) -> list[P
         out.append(Pair(swapped, passage, 0, "support-swapped-entity"))
     elif changed:
         out.append(Pair(changed, passage, 0, "support-changed-number"))
-    foreign = sentences(first_window(rng.choice(neighbour.qas)[2]))
+    foreign = sentences(first_window(without_questions(rng.choice(neighbour.qas)[2])))
     if foreign:
         out.append(Pair(rng.choice(foreign), passage, 0, "support-neighbour-sentence"))
     return out

@@ -111,9 +111,17 @@ def fine_tune(train_pairs, out_dir: Path, hyper: dict = HYPER, log=print) -> Pat
 
 
 def export_onnx(checkpoint: Path, work: Path, target: Path = MODEL_PATH) -> Path:
-    """fp32 ONNX with dynamic batch and length, then int8 weights (dynamic quantisation)."""
+    """fp32 ONNX with dynamic batch and length, attention fused, then int8 weights.
+
+    Attention is fused (onnxruntime's BERT optimizer) *before* quantising: quantising the
+    unfused graph also quantised the attention score products, which moved a logit from
+    -1.71 (fp32) to -0.19; with attention fused only weight matrices are quantised (-1.64),
+    at the same speed.
+    """
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
     from transformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint, attn_implementation="eager").eval()
@@ -128,7 +136,13 @@ def export_onnx(checkpoint: Path, work: Path, target: Path = MODEL_PATH) -> Path
         opset_version=17, dynamo=False,
     )
     _check_parity(model, fp32)
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    fused = work / "judge-fp32-fused.onnx"
+    config = model.config
+    optimizer.optimize_model(str(fp32), model_type="bert", num_heads=config.num_attention_heads,
+                             hidden_size=config.hidden_size, opt_level=1).save_model_to_file(str(fused))
+    _check_parity(model, fused)
+    quantize_dynamic(str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return target
 
 
