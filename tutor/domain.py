@@ -212,10 +212,3 @@ class Answer(_Frozen):
     related: tuple[Citation, ...] = Field(
         default=(), description="Nearest passages, offered as related reading when the tutor declined to answer"
     )
-
-    @property
-    def support_rate(self) -> float | None:
-        """Share of checked statements the material supports (None when none were checked)."""
-        if not self.claims_checked:
-            return None
-        return round(1 - len(self.unsupported) / self.claims_checked, 3)

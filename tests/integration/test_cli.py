@@ -173,6 +173,6 @@ def test_eval_records_a_failed_model_call_and_goes_on(run, scripted, mini_curric
     result = scripted([{"fault": "boom"}, "Calcium gluconate stabilises the cardiac membrane [1]."])(
         "eval", str(questions), "--json")
     report = json.loads(result.stdout)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1  # the report is whole, and the exit status says it covers fewer questions
     assert report["failed"] == 1 and report["questions"] == 2
     assert [o["kind"] for o in report["outcomes"]][0] == "failed"

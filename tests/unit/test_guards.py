@@ -154,3 +154,11 @@ def test_hint_ladder_climbs_one_rung_per_attempt_and_reveals_on_request():
     assert ladder.rung == 2 and ladder.attempts == ("potassium binders?",)
     assert ladder.reveal().revealed and ladder.reveal().rung == REVEAL
     assert ladder.next_hint().next_hint().next_hint().rung == REVEAL  # never past the top
+
+
+def test_markers_after_the_full_stop_belong_to_the_sentence_before():
+    from tutor.agent.citations import markers_before_stops, split_sentences
+
+    text = markers_before_stops("Calcium protects the heart.[1] Insulin shifts potassium. [2][3] Done.")
+    assert text == "Calcium protects the heart [1]. Insulin shifts potassium [2][3]. Done."
+    assert split_sentences(text)[:2] == ["Calcium protects the heart [1].", "Insulin shifts potassium [2][3]."]

@@ -33,6 +33,9 @@ def test_the_card_names_the_shipped_file_and_sane_thresholds():
     assert 0 < card.coverage_threshold < 1 and 0 < card.support_threshold < 1
     data = json.loads(CARD_PATH.read_text())
     assert data["max_tokens"] <= 512 and data["hyperparameters"]["seed"] == 13
+    # the shipped coverage threshold was calibrated per question for this very file
+    assert data["coverage_calibration"]["model_sha256"] == card.sha256
+    assert data["coverage_calibration"]["threshold"] == card.coverage_threshold
 
 
 def test_a_passage_that_answers_beats_a_neighbouring_one(judge):
@@ -57,6 +60,8 @@ def test_a_statement_with_the_wrong_drug_is_not_supported(judge):
     ("<script>alert(1)</script> **bold** [link](http://x)", "| a | b |\n|---|---|\n" * 500),
     ("\u200b\u202e\x00 what", "\x00\x01\x02" * 100),
     ("word " * 5000, "short"),
+    ("1.2 " * 300, "Potassium 6.8 mmol/L, creatinine 240 µmol/L. " * 20),  # a question longer than the token budget
+    ("A 74-year-old man " + "with a long history " * 60 + "— which drug is first line?", HYPERKALAEMIA),
 ])
 def test_any_input_gets_a_verdict(judge, first, passage):
     [probability] = judge.score([first], [passage])

@@ -32,6 +32,14 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 _MIN_SENTENCE_CHARS = 12
 
 
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\])+)")
+
+
+def markers_before_stops(text: str) -> str:
+    """``A.[1] B. [2]`` -> ``A [1]. B [2].``: a marker belongs to the sentence before it."""
+    return _MARKERS_AFTER_STOP.sub(lambda m: " " + m.group(2).strip() + m.group(1), text)
+
+
 def split_sentences(text: str) -> list[str]:
     parts = (p.strip(" -*•\t") for p in _SENTENCE_SPLIT.split(text))
     return [p for p in parts if len(p) >= _MIN_SENTENCE_CHARS]
@@ -67,6 +75,7 @@ def check_citations(
     citation_floor: float = 0.3,
     require_support: bool = True,
 ) -> CheckedAnswer:
+    text = markers_before_stops(text)
     by_number = {number: hit for number, hit in enumerate(ledger, 1)}
     sentences = _sentence_markers(text)
     removed = sum(1 for _, numbers in sentences for n in numbers if n not in by_number)

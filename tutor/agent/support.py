@@ -51,16 +51,25 @@ class SupportCheck:
         return 1.0 if not self.checked else 1 - len(self.unsupported) / self.checked
 
 
-def _statements(text: str) -> list[tuple[str, str, list[int]]]:
-    """(sentence as written, without markers, cited numbers) for each statement of the reply."""
-    out = []
+def _statements(text: str) -> list[tuple[str, str, list[int], int]]:
+    """(sentence as written, without markers, cited numbers, where it starts) for each statement."""
+    out, cursor = [], 0
     for sentence in split_sentences(text):
+        at = text.find(sentence, cursor)
+        if at < 0:
+            continue
+        cursor = at + len(sentence)
         plain = _MARKER.sub("", sentence).strip()
         if plain.endswith("?") or len(plain.split()) < _MIN_STATEMENT_WORDS:
             continue
         numbers = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
-        out.append((sentence, plain, numbers))
+        out.append((sentence, plain, numbers, at))
     return out
+
+
+def without_unsupported(text: str) -> str:
+    """A stored reply without the statements marked unsupported (so they are never fed back to a model)."""
+    return " ".join(s for s in split_sentences(text) if UNSUPPORTED_MARK.strip() not in s)
 
 
 def check_support(
@@ -74,40 +83,38 @@ def check_support(
     statements = _statements(text)
     if not statements:
         return SupportCheck(text=text, citations=citations, checked=0, unsupported=(), quotes=())
-    cited = {c.number: passage_text(c.section, c.text) for c in citations}
     known = {c.chunk_id for c in citations}
     pool = tuple(citations) + tuple(  # evidence the model did not cite may still support an uncited statement
         Citation(number=len(citations) + n, source=h.source, section=h.section, page=h.page, chunk_id=h.chunk_id,
                  doc_title=h.doc_title, text=h.text)
         for n, h in enumerate((h for h in evidence if h.chunk_id not in known), 1)
     )
-    fallback = [passage_text(c.section, c.text) for c in pool]
+    by_number = {c.number: c for c in pool}
     firsts, passages, owner = [], [], []
-    for index, (_, plain, numbers) in enumerate(statements):
-        own = [cited[n] for n in dict.fromkeys(numbers) if n in cited] or fallback
-        for passage in own:
+    for index, (_, plain, numbers, _) in enumerate(statements):
+        own = [by_number[n] for n in dict.fromkeys(numbers) if n in by_number and n <= len(citations)] or list(pool)
+        for citation in own:
             firsts.append(plain)
-            passages.append(passage)
+            passages.append(citation)
             owner.append(index)
-    scores = judge.support(firsts, passages) if firsts else np.zeros(0)
+    scores = judge.support(firsts, [passage_text(c.section, c.text) for c in passages]) if firsts else np.zeros(0)
     best = np.zeros(len(statements))
-    best_passage = [""] * len(statements)
-    for index, score, passage in zip(owner, scores, passages):
+    best_citation: list[Citation | None] = [None] * len(statements)
+    for index, score, citation in zip(owner, scores, passages):
         if score > best[index]:
-            best[index], best_passage[index] = float(score), passage
+            best[index], best_citation[index] = float(score), citation
     threshold = judge.support_threshold
-    unsupported = [statements[i][0] for i in range(len(statements)) if best[i] < threshold]
+    failing = [i for i in range(len(statements)) if best[i] < threshold]
     marked = text
-    for sentence in unsupported:
-        at = marked.find(sentence)
-        if at >= 0:
-            marked = marked[:at] + _MARKER.sub("", sentence).rstrip() + UNSUPPORTED_MARK + marked[at + len(sentence):]
-    quotes = _quotes(statements, best, best_passage, threshold, pool, judge, embed)
-    supporting = [c.number for i in range(len(statements)) if best[i] >= threshold and not statements[i][2]
-                  for c in pool if passage_text(c.section, c.text) == best_passage[i]]
-    marked, kept, quotes = _renumbered(marked, pool, quotes, supporting)
+    for i in reversed(failing):  # by position, from the end, so a repeated sentence is marked where it stands
+        sentence, _, _, at = statements[i]
+        marked = marked[:at] + _MARKER.sub("", sentence).rstrip() + UNSUPPORTED_MARK + marked[at + len(sentence):]
+    supported = [i for i in range(len(statements)) if best[i] >= threshold and best_citation[i] is not None]
+    quotes = _quotes([(statements[i][1], best_citation[i]) for i in supported], judge, embed)
+    uncited_support = [best_citation[i].number for i in supported if not statements[i][2]]
+    marked, kept, quotes = _renumbered(marked, pool, quotes, uncited_support)
     return SupportCheck(text=marked, citations=kept, checked=len(statements),
-                        unsupported=tuple(_MARKER.sub("", s).strip() for s in unsupported), quotes=quotes)
+                        unsupported=tuple(statements[i][1] for i in failing), quotes=quotes)
 
 
 def _renumbered(text: str, citations: tuple[Citation, ...], quotes: tuple[Quote, ...], supporting: list[int]):
@@ -126,22 +133,17 @@ def _renumbered(text: str, citations: tuple[Citation, ...], quotes: tuple[Quote,
     return _MARKER.sub(rewrite, text), kept, kept_quotes
 
 
-def _quotes(statements, best, best_passage, threshold, citations, judge, embed) -> tuple[Quote, ...]:
-    """For each supported statement, the passage sentence the judge finds most supportive."""
-    by_passage = {passage_text(c.section, c.text): c for c in citations}
-    wanted = [(i, by_passage[best_passage[i]]) for i in range(len(statements))
-              if best[i] >= threshold and best_passage[i] in by_passage]
-    if not wanted:
-        return ()
+def _quotes(wanted: list[tuple[str, Citation]], judge: RelevanceJudge, embed: Embed) -> tuple[Quote, ...]:
+    """For each supported statement, the sentence of its supporting passage the judge finds most supportive."""
     firsts, candidates, owner = [], [], []
-    for i, citation in wanted:
+    for i, (statement, citation) in enumerate(wanted):
         sentences = split_sentences(citation.text)
         if not sentences:
             continue
-        vectors = embed([statements[i][1]] + sentences)
+        vectors = embed([statement] + sentences)
         closest = np.argsort(-(vectors[1:] @ vectors[0]))[:_QUOTE_CANDIDATES]
         for j in closest:
-            firsts.append(statements[i][1])
+            firsts.append(statement)
             candidates.append(sentences[int(j)])
             owner.append((i, citation.number))
     scores = judge.support(firsts, candidates) if firsts else np.zeros(0)

@@ -2,7 +2,8 @@
 
 The external corpora are indexed in a scratch data folder, never the course's. They
 come from ``../shared/eval`` (real data written by others); a command whose data is
-absent says so and exits cleanly. PubMedQA and MedQuAD questions are drawn from one
+absent says so and exits cleanly (``judge-calibrate``, a maintainer's command, stops with
+an error instead). PubMedQA and MedQuAD questions are drawn from one
 split of the judge's (:func:`tutor.judge.training.data.split_of`): ``judge-calibrate``
 uses ``calib``, the reported figures come from ``test``, and no ``train`` question is
 ever asked. ``--retrieval-only`` measures the coverage verdict and the ranking without
@@ -23,15 +24,20 @@ from tutor.cli.common import OPERATOR, cli_learner, emit_json, progress_bar
 from tutor.settings import PROJECT_ROOT, load_settings
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
-SPLITS = click.Choice(["calib", "test", "all"])  # "all": every question (a file that is not the shared data)
+SPLITS = click.Choice(["calib", "test", "all"])  # "all": every question, for a file that is not the shared data
 
 
 def _report(report, as_json: bool) -> None:
+    """Print the report; exit 1 when some questions failed (the figures then cover the rest only)."""
     if as_json:
         emit_json(report.model_dump(mode="json"))
-        return
-    for key, value in report.summary().items():
-        click.echo(f"{key:>38}: {value}")
+    else:
+        for key, value in report.summary().items():
+            click.echo(f"{key:>38}: {value}")
+    if getattr(report, "failed", 0):
+        click.secho(f"{report.failed} question(s) failed (model errors or timeouts); see their outcomes.", err=True,
+                    fg="yellow")
+        raise SystemExit(1)
 
 
 def _progress(bar) -> Callable[[int, int], None] | None:
@@ -39,11 +45,11 @@ def _progress(bar) -> Callable[[int, int], None] | None:
 
 
 @contextmanager
-def _scratch_library(corpus_writer: Callable[[Path], object], course: str):
+def _scratch_library(corpus_writer: Callable[[Path], object], course: str, **overrides):
     """Services over a scratch data folder holding only the corpus the writer puts in ``corpus/``."""
     from tutor.services import build_services
 
-    settings = load_settings()
+    settings = load_settings().model_copy(update=overrides)
     with tempfile.TemporaryDirectory(prefix=f"tutor-{course}-") as scratch:
         scratch_dir = Path(scratch)
         written = corpus_writer(scratch_dir / "corpus")
@@ -161,12 +167,13 @@ def judge_calibrate(data_dir: Path, max_false_not_covered: float, write: bool) -
     if not pqal.is_file() or not (data_dir / "medquad" / "medquad_dev.jsonl.gz").is_file():
         raise click.ClickException(f"Calibration needs MedQuAD and PubMedQA under {data_dir}.")
     scored: dict[str, list[tuple[float, bool]]] = {}
-    with _scratch_library(lambda folder: write_corpus(data_dir, folder, split="calib"), "medquad") as (
+    with _scratch_library(lambda folder: write_corpus(data_dir, folder, split="calib"), "medquad",
+                          relevance_judge=True) as (
         services, (inside, outside)
     ):
         report = evaluate_retrieval(services.search, inside + outside)
         scored["medquad"] = [(o.best_score, bool(o.expected_source)) for o in report.outcomes]
-    with _scratch_library(pubmedqa_questions(pqal, "calib"), "pubmedqa") as (services, questions):
+    with _scratch_library(pubmedqa_questions(pqal, "calib"), "pubmedqa", relevance_judge=True) as (services, questions):
         half = len(questions) // 2
         report = evaluate_retrieval(services.search, _remove_gold(services, questions, half, len(questions) - half))
         scored["pubmedqa"] = [(o.best_score, bool(o.expected_source)) for o in report.outcomes]
@@ -181,6 +188,7 @@ def judge_calibrate(data_dir: Path, max_false_not_covered: float, write: bool) -
     }
     if write:
         card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
+        result["model_sha256"] = card["sha256"]  # the calibration belongs to this model file only
         card["coverage_threshold"] = result["threshold"]
         card["coverage_calibration"] = result
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

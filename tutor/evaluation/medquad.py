@@ -1,7 +1,8 @@
 """MedQuAD as a library of near neighbours, with topics held out to test "not covered".
 
 Each topic of one split (train / calib / test, the judge's own split of
-:func:`tutor.judge.training.data.split_of`, so evaluation never sees a training topic)
+:func:`tutor.judge.training.data.split_of` by the topic's focus, so evaluation never sees a
+disease the judge was trained on, even where MedQuAD has a page for it in two collections)
 becomes one Markdown document: the focus as its title and one section per question type,
 holding NIH's answers. A share of the split's topics (``hold_out_percent``, by a second
 stable hash) is *not* written: their questions are the out-of-scope set, and the library
@@ -45,7 +46,7 @@ def write_corpus(
     topics: int | None = None, seed: int = 13,
 ) -> tuple[list[EvalQuestion], list[EvalQuestion]]:
     """Write the split's indexed topics to ``out_dir``; return (in-scope, held-out) questions, one per topic."""
-    chosen = [t for t in load_medquad(data_dir) if split in ("all", split_of("medquad", t.doc_id))]
+    chosen = [t for t in load_medquad(data_dir) if split in ("all", split_of("medquad", t.focus.lower()))]
     rng = random.Random(f"{seed}:medquad-eval:{split}")
     rng.shuffle(chosen)
     chosen = chosen[:topics]

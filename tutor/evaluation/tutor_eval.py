@@ -6,8 +6,8 @@ whose source is the expected one, over in-scope answers that cite), fabricated
 citations (markers the guard removed), abstention rate on out-of-scope questions
 (the tutor said the material does not cover it), false abstentions on in-scope
 questions, how many in-scope answers cite the expected source, the sentence support
-rate (statements the judge found supported by the passages they cite, over all checked
-statements of grounded answers), and answer latency p50/p95. A question whose model
+rate (statements the judge found supported by the passages they cite, over every checked
+statement, those of replies declined for low support included), and answer latency p50/p95. A question whose model
 call fails or times out is recorded as ``failed`` with the error and the run goes on:
 one slow answer must not lose the report of the others.
 """
@@ -116,14 +116,15 @@ def evaluate_tutor(
     cited = [(o, s) for o in in_scope for s in o.cited_sources]
     latencies = [o.latency_ms for o in outcomes_ok]
     answered = [o for o in outcomes_ok if o.grounded]
-    checked = sum(o.claims_checked for o in answered)
+    judged = [o for o in outcomes_ok if o.claims_checked]  # declined for low support included
+    checked = sum(o.claims_checked for o in judged)
     return TutorReport(
         questions=len(outcomes), in_scope=len(in_scope), out_of_scope=len(out_of_scope),
         recall_at_1=retrieval.recall_at_1, recall_at_5=retrieval.recall_at_5, mrr=retrieval.mrr,
         citation_precision=round(sum(s == o.expected_source for o, s in cited) / len(cited), 3) if cited else None,
         fabricated_citations=sum(o.removed_citations for o in outcomes),
         in_scope_citing_expected=sum(o.expected_source in o.cited_sources for o in in_scope),
-        sentence_support_rate=round(1 - sum(o.unsupported for o in answered) / checked, 3) if checked else None,
+        sentence_support_rate=round(1 - sum(o.unsupported for o in judged) / checked, 3) if checked else None,
         answers_with_unsupported=sum(o.unsupported > 0 for o in answered),
         failed=len(failed),
         not_covered_out_of_scope_retrieval=retrieval.not_covered_out_of_scope,

@@ -39,10 +39,25 @@ def passage_text(section: str, text: str) -> str:
     return f"{section}\n{text.strip()}" if section else text.strip()
 
 
-def _clean(text: str, limit: int) -> str:
-    """Control and format characters out, whitespace collapsed, length capped: any input gets a verdict."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in (text or "")[: limit * 2])
-    return " ".join(text.split())[:limit]
+def _clean(text: str, limit: int, *, keep_tail: bool = False) -> str:
+    """Control and format characters out, whitespace collapsed, length capped: any input gets a verdict.
+
+    ``keep_tail`` for a question: a long clinical vignette asks its question at the end, so
+    its opening and its last words are kept and the middle is cut.
+    """
+    text = text or ""
+    if keep_tail and len(text) > limit * 2:
+        text = text[: limit] + " " + text[-limit:]
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text[: limit * 2])
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return (text[: limit // 3] + " … " + text[-(limit - limit // 3) :]) if keep_tail else text[:limit]
+
+
+def pair_inputs(first: str, passage: str) -> tuple[str, str]:
+    """The pair as the judge reads it, in training and in use alike."""
+    return _clean(first, MAX_FIRST_CHARS, keep_tail=True) or "?", _clean(passage, MAX_PASSAGE_CHARS) or "-"
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,8 @@ class RelevanceJudge:
         self.card = card or JudgeCard.load()
         self.threads = threads
         self.batch_size = batch_size
-        self._lock = threading.Lock()  # tokenizer truncation settings are per object
+        self._lock = threading.Lock()  # the first use (hash check, session) happens once, whichever thread comes first
+        self._opened = None
 
     @property
     def name(self) -> str:
@@ -115,8 +131,15 @@ class RelevanceJudge:
                 detail=f"{self.model_path}: sha256 mismatch",
             )
 
-    @cached_property
+    @property
     def _session(self):
+        if self._opened is None:
+            with self._lock:
+                if self._opened is None:
+                    self._opened = self._open()
+        return self._opened
+
+    def _open(self):
         import onnxruntime as ort
 
         self.verify()
@@ -131,13 +154,10 @@ class RelevanceJudge:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
-        tokenizer.enable_truncation(max_length=self.card.max_tokens, strategy="only_second")
+        # longest_first: a question longer than the budget is cut too instead of failing (only_second raises)
+        tokenizer.enable_truncation(max_length=self.card.max_tokens, strategy="longest_first")
         tokenizer.no_padding()
         return tokenizer
-
-    def load(self) -> None:
-        """Verify and load now (otherwise on first use)."""
-        _ = self._session, self._tokenizer
 
     def score(self, firsts: list[str], passages: list[str]) -> np.ndarray:
         """Probabilities for aligned (question or statement, passage) pairs."""
@@ -145,10 +165,9 @@ class RelevanceJudge:
             raise ValueError("firsts and passages must be aligned")
         if not firsts:
             return np.zeros(0, dtype=np.float32)
-        pairs = [(_clean(f, MAX_FIRST_CHARS) or "?", _clean(p, MAX_PASSAGE_CHARS) or "-") for f, p in zip(firsts, passages)]
+        pairs = [pair_inputs(f, p) for f, p in zip(firsts, passages)]
         session = self._session
-        with self._lock:
-            encodings = self._tokenizer.encode_batch(pairs)
+        encodings = self._tokenizer.encode_batch(pairs)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         logits = np.zeros(len(pairs), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):

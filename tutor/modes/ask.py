@@ -41,7 +41,7 @@ from tutor.agent.citations import CheckedAnswer, check_citations, split_sentence
 from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
-from tutor.agent.support import check_support
+from tutor.agent.support import UNSUPPORTED_MARK, check_support, without_unsupported
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
 from tutor.domain import Answer, Citation, SearchHit
@@ -69,6 +69,7 @@ _SAYS_NOT_COVERED = re.compile(r"(?:course )?material does not cover|not (?:cove
 _GIVEAWAY_SIMILARITY = 0.8  # a hint sentence this close to a passage sentence states the answer
 _HISTORY_TURNS = 2
 _STEP_CAP_PREFIX = "Model call limits exceeded"  # what ModelCallLimitMiddleware says when it stops the agent
+_CITATION_MARKER = re.compile(r"\s?\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]")
 MIN_SUPPORTED_SHARE = 0.5  # below this share of supported statements a reply is not shown as an answer
 _RELATED = 3  # passages offered as related reading when the tutor declines
 
@@ -240,7 +241,8 @@ class AskService:
         messages: list[BaseMessage] = []
         for turn in turns:
             if turn.status == "complete" and turn.kind in ("answer", "hint"):
-                messages += [HumanMessage(self._private(turn.question)[0]), AIMessage(self._private(turn.answer)[0])]
+                answer = without_unsupported(turn.answer) if UNSUPPORTED_MARK in turn.answer else turn.answer
+                messages += [HumanMessage(self._private(turn.question)[0]), AIMessage(self._private(answer)[0])]
         return messages
 
     @staticmethod
@@ -276,7 +278,8 @@ class AskService:
             support = {"claims_checked": judged.checked, "unsupported": judged.unsupported}
             if not hinting and judged.checked and judged.supported_share < MIN_SUPPORTED_SHARE:
                 if self.settings.allow_general_knowledge:  # the instructor allows it: shown, labelled, not grounded
-                    return Answer(text=judged.text, grounded=False, kind="general_knowledge", model=model,
+                    return Answer(text=_CITATION_MARKER.sub("", judged.text), grounded=False, kind="general_knowledge",
+                                  model=model,
                                   removed_citations=checked.removed, **support, **base)
                 return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
                               related=_related(ledger), removed_citations=checked.removed, **support, **base)

@@ -58,7 +58,7 @@ def reply_view(text: str, kind: str, citations: tuple[Citation, ...], quotes: tu
     st.markdown(text)
     if warning:
         st.caption(warning)
-    if unsupported and kind in ("answer", "hint"):
+    if unsupported and kind in ("answer", "hint", "general_knowledge"):
         them = "them" if len(unsupported) != 1 else "it"
         st.caption(f":orange[{len(unsupported)} statement{'s' if len(unsupported) != 1 else ''} marked ⚠️ could not "
                    f"be found in the cited course material: check {them} before relying on {them}.]")

@@ -5,10 +5,11 @@
 1. **Cosine** of the tutor's own embeddings (what decided coverage before the judge).
 2. **Features + logistic regression**: the cosine plus lexical evidence a bi-encoder blurs
    (IDF-weighted share of the question's words found in the passage and in its heading,
-   share of its rare words found, longest shared word run), fitted on ``train`` pairs.
+   share of its rare words found, longest shared word run).
 
-Both are scored like the judge: threshold from ``calib`` at the same recall target, figures on
-``test``. Writes ``baseline.json`` in the work folder.
+Both use the judge's ``train`` pairs (word statistics and the fit) and are scored like it:
+threshold from ``calib`` at the same recall target, figures on ``test``. Writes
+``baseline.json`` in the work folder.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from tutor.judge.training.data import Pair
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = set("a an the of to in on for and or is are was were be by with what how which who why when does do "
             "can i my it its this that as at from about".split())
-TRAIN_PAIRS = 4000
 
 
 def _words(text: str) -> list[str]:
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("build/judge"))
     args = parser.parse_args(argv)
     splits = {name: read_pairs(args.work / f"pairs-{name}.jsonl") for name in ("train", "calib", "test")}
-    splits["train"] = splits["train"][:TRAIN_PAIRS]
-    features = Features([p.passage for pairs in splits.values() for p in pairs])
+    features = Features([p.passage for p in splits["train"]])  # word statistics from training passages only
     data = {}
     for name, pairs in splits.items():
         cosine = _cosines(pairs)

@@ -5,8 +5,9 @@
   correct sentence is rarely marked; how many unsupported ones it then catches is
   reported on ``test``.
 * The **coverage threshold** written here is provisional (the cut that keeps 95% of
-  relevant pairs on ``calib``); the shipped one is calibrated per question, with real
-  retrieval over an index, by ``tutor judge-calibrate`` (:mod:`tutor.cli.judge`).
+  relevant pairs on ``calib``) and ``coverage_calibration`` is reset: the shipped threshold
+  is calibrated per question, with real retrieval over an index, by
+  ``tutor judge-calibrate`` (:mod:`tutor.cli.evals`), which records the model's hash with it.
 * Figures on ``test``: precision, recall and accuracy at both thresholds, per source
   kind, and ROC AUC; written to ``metrics.json`` in the work folder and the card.
 """
@@ -99,9 +100,7 @@ def calibrate(work: Path, *, hyper: dict, model_path: Path = MODEL_PATH, card_pa
         report["test"][kind] = {"pairs": len(pairs), "judged_positive": round(float((scores >= threshold).mean()), 3),
                                 "label": int(labels[0])}
     (work / "metrics.json").write_text(json.dumps(report, indent=2))
-    previous = json.loads(card_path.read_text()) if card_path.is_file() else {}
     write_card(card_path, sha256=provisional.sha256, max_tokens=hyper["max_tokens"],
-               coverage=previous.get("coverage_threshold", thresholds["relevance"]), support=thresholds["support"],
-               extra={"hyperparameters": hyper, "pair_metrics_test": report["test"],
-                      "coverage_calibration": previous.get("coverage_calibration")})
+               coverage=thresholds["relevance"], support=thresholds["support"],
+               extra={"hyperparameters": hyper, "pair_metrics_test": report["test"], "coverage_calibration": None})
     return report

@@ -20,8 +20,9 @@ Sources (all under ``../shared/eval`` or written by this project):
   same sentence with its disease swapped for a neighbour's, or a number changed, is not,
   nor is a sentence from a neighbouring topic.
 
-Every source is split by a stable hash of its topic (MedQuAD ``doc_id``) or abstract
-(PubMed id) into train / calib / test, so no topic is in two splits: the model trains on
+Every source is split by a stable hash of its topic (MedQuAD ``focus``, lower-cased: the
+same disease often has a page in two collections, GARD and GHR) or abstract (PubMed id)
+into train / calib / test, so no topic is in two splits: the model trains on
 ``train``, thresholds are calibrated on ``calib`` and every reported figure comes from
 ``test`` (:func:`split_of`). The same split function decides which topics the MedQuAD and
 PubMedQA evaluation commands may use. Pure except for reading the files; randomness comes
@@ -40,6 +41,7 @@ from pathlib import Path
 
 from tutor.judge.model import passage_text
 
+RECIPE_VERSION = 2  # bump when the pairs this recipe writes change; stale pair files are then rebuilt
 PASSAGE_CHARS = 1000  # about the judge's token budget; chunks in the index are up to 1,200 characters
 SPLITS = {"medquad": (60, 80), "pubmedqa": (50, 70)}  # percent cut points: train < a <= calib < b <= test
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")

@@ -19,6 +19,7 @@ import numpy as np
 
 from tutor.judge.model import passage_text
 from tutor.judge.training.data import (
+    RECIPE_VERSION,
     Pair,
     Topic,
     first_window,
@@ -54,7 +55,7 @@ def build(data_dir: Path, work: Path, *, content_root: Path | None = None, seed:
     counts: dict[str, dict[str, int]] = {}
     for split in ("train", "calib", "test"):
         rng = random.Random(f"{seed}:{split}")
-        chosen: list[Topic] = [t for t in topics if split_of("medquad", t.doc_id) == split]
+        chosen: list[Topic] = [t for t in topics if split_of("medquad", t.focus.lower()) == split]
         log(f"{split}: embedding {len(chosen)} MedQuAD topics for neighbours")
         vectors = _embed([f"{t.focus}. {first_window(t.qas[0][2], 600)}" for t in chosen])
         near = dict(enumerate(_nearest(vectors, vectors, NEIGHBOURS, exclude_self=True)))
@@ -75,8 +76,17 @@ def build(data_dir: Path, work: Path, *, content_root: Path | None = None, seed:
                 fh.write(json.dumps(asdict(pair)) + "\n")
         counts[split] = dict(Counter(p.kind for p in pairs))
         log(f"{split}: {len(pairs)} pairs {counts[split]}")
-    (work / "pairs-counts.json").write_text(json.dumps(counts, indent=2))
+    (work / "pairs-counts.json").write_text(json.dumps({"recipe": RECIPE_VERSION, "seed": seed, **counts}, indent=2))
     return counts
+
+
+def is_current(work: Path, seed: int) -> bool:
+    """True when the pair files in ``work`` were written by this recipe version with this seed."""
+    try:
+        stamp = json.loads((work / "pairs-counts.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return stamp.get("recipe") == RECIPE_VERSION and stamp.get("seed") == seed
 
 
 def _curriculum_chunks(curriculum: Path):

@@ -22,7 +22,7 @@ import random
 import time
 from pathlib import Path
 
-from tutor.judge.model import MAX_FIRST_CHARS, MAX_PASSAGE_CHARS, MODEL_PATH, TOKENIZER_PATH, _clean
+from tutor.judge.model import MODEL_PATH, TOKENIZER_PATH, pair_inputs
 from tutor.judge.training.data import MissingData
 
 HYPER = {"seed": 13, "max_tokens": 192, "batch_size": 16, "lr": 4e-5, "warmup": 0.1, "epochs": 1,
@@ -40,7 +40,7 @@ def _tokenizer(max_tokens: int):
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
-    tokenizer.enable_truncation(max_length=max_tokens, strategy="only_second")
+    tokenizer.enable_truncation(max_length=max_tokens, strategy="longest_first")
     tokenizer.no_padding()
     return tokenizer
 
@@ -49,7 +49,7 @@ def _batches(pairs, tokenizer, batch_size: int, rng: random.Random):
     """Length-grouped batches (shuffled within and between groups): less padding, same data."""
     import torch
 
-    encoded = tokenizer.encode_batch([(_clean(p.first, MAX_FIRST_CHARS), _clean(p.passage, MAX_PASSAGE_CHARS)) for p in pairs])
+    encoded = tokenizer.encode_batch([pair_inputs(p.first, p.passage) for p in pairs])
     order = list(range(len(pairs)))
     rng.shuffle(order)
     groups = [sorted(order[i : i + batch_size * 50], key=lambda j: len(encoded[j].ids))
@@ -177,10 +177,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-train", action="store_true", help="export and calibrate an existing checkpoint")
     args = parser.parse_args(argv)
     from tutor.judge.training.calibrate import calibrate
-    from tutor.judge.training.dataset import build, read_pairs
+    from tutor.judge.training.dataset import build, is_current, read_pairs
 
     try:
-        if not (args.work / "pairs-train.jsonl").is_file():
+        if not is_current(args.work, HYPER["seed"]):
             build(args.data_dir, args.work, seed=HYPER["seed"])
     except MissingData as exc:
         raise SystemExit(str(exc)) from exc
