@@ -93,6 +93,7 @@ class SearchHit(_Frozen):
     doc_title: str = ""
     module: str | None = None
     similarity: float | None = Field(default=None, description="Cosine similarity of query and passage, -1..1")
+    relevant: bool = Field(default=True, description="The coverage rule's verdict on this passage: it answers the query")
 
 
 class SearchResult(_Frozen):
@@ -101,7 +102,7 @@ class SearchResult(_Frozen):
     query: str
     hits: tuple[SearchHit, ...]
     threshold: float
-    covered: bool = Field(description="True when the best hit clears the relevance threshold")
+    covered: bool = Field(description="True when some hit is relevant (clears the coverage rule)")
     judged: bool = Field(default=False, description="True when scores and verdict come from the relevance judge")
 
 

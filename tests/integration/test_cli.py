@@ -62,6 +62,7 @@ def test_reindex_and_doctor(run, mini_curriculum: Path):
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert result.exit_code == 0, checks
     assert checks["vector index"]["ok"] and checks["embedding model"]["ok"] and checks["question bank"]["ok"]
+    assert checks["relevance judge"]["ok"] and "hash verified" in checks["relevance judge"]["detail"]
     assert checks["accounts"]["ok"] and "first visitor creates the administrator" in checks["accounts"]["detail"]
 
 

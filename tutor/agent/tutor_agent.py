@@ -81,7 +81,7 @@ def search_tool(retriever: Retriever, *, k: int):
         evidence = list(runtime.state.get("evidence", []))
         known = {item["chunk_id"] for item in evidence}
         result = retriever.search(query[:500], k, {"course": context.course_id})
-        fresh = [h for h in result.hits if h.chunk_id not in known and h.score >= result.threshold]  # the one coverage rule
+        fresh = [h for h in result.hits if h.chunk_id not in known and h.relevant]  # the one coverage rule
         evidence.extend(h.model_dump() for h in fresh)
         numbered = [(len(evidence) - len(fresh) + i, h) for i, h in enumerate(fresh, 1)]
         content = "\n\n".join(f"[{n}] {passage_label(h)}\n<<<\n{h.text}\n>>>" for n, h in numbered) or (

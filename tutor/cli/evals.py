@@ -7,12 +7,15 @@ an error instead). PubMedQA and MedQuAD questions are drawn from one
 split of the judge's (:func:`tutor.judge.training.data.split_of`): ``judge-calibrate``
 uses ``calib``, the reported figures come from ``test``, and no ``train`` question is
 ever asked. ``--retrieval-only`` measures the coverage verdict and the ranking without
-the chat model (seconds instead of minutes per question on a CPU).
+the chat model (seconds instead of minutes per question on a CPU). ``judge-calibrate`` also
+uses the first half of the bundled evaluation set (``retrieval-part1.jsonl``); the second
+half is only ever reported on.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -151,45 +154,49 @@ def eval_medquad(data_dir: Path, split: str, topics: int | None, limit: int, hel
     _report(report, as_json)
 
 
+def _scored(services, questions) -> list[tuple[bool, float, float]]:
+    """(in scope, best judge probability, best cosine) of each question's search."""
+    rows = []
+    for item in questions:
+        result = services.search(item.question)
+        rows.append((bool(item.expected_source), max((h.score for h in result.hits), default=0.0),
+                     max((h.similarity for h in result.hits if h.similarity is not None), default=-1.0)))
+    return rows
+
+
 @click.command(name="judge-calibrate")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=SHARED_EVAL, show_default=True)
 @click.option("--max-false-not-covered", type=float, default=0.05, show_default=True,
-              help="Share of answerable calibration questions the threshold may wrongly decline.")
-@click.option("--write/--no-write", default=True, help="Write the threshold into tutor/judge/judge.json.")
+              help="Share of answerable calibration questions the rule may wrongly decline, on each corpus.")
+@click.option("--write/--no-write", default=True, help="Write the rule into tutor/judge/judge.json.")
 def judge_calibrate(data_dir: Path, max_false_not_covered: float, write: bool) -> None:
-    """Calibrate the judge's coverage threshold per question on the calib split (MedQuAD and PubMedQA)."""
-    from tutor.evaluation.coverage import choose_threshold, coverage_curve
+    """Calibrate the coverage rule on the calib splits of MedQuAD and PubMedQA and the bundled part 1."""
+    from tutor.evaluation.coverage import choose_rule
     from tutor.evaluation.medquad import write_corpus
-    from tutor.evaluation.retrieval import evaluate_retrieval
+    from tutor.evaluation.retrieval import load_questions
     from tutor.judge.model import CARD_PATH
 
     pqal = data_dir / "pubmedqa" / "pqal_dev.json"
     if not pqal.is_file() or not (data_dir / "medquad" / "medquad_dev.jsonl.gz").is_file():
         raise click.ClickException(f"Calibration needs MedQuAD and PubMedQA under {data_dir}.")
-    scored: dict[str, list[tuple[float, bool]]] = {}
-    with _scratch_library(lambda folder: write_corpus(data_dir, folder, split="calib"), "medquad",
-                          relevance_judge=True) as (
-        services, (inside, outside)
-    ):
-        report = evaluate_retrieval(services.search, inside + outside)
-        scored["medquad"] = [(o.best_score, bool(o.expected_source)) for o in report.outcomes]
+    corpora: dict[str, list[tuple[bool, float, float]]] = {}
+    with _scratch_library(lambda folder: write_corpus(data_dir, folder, split="calib", topics=400), "medquad",
+                          relevance_judge=True) as (services, (inside, outside)):
+        corpora["medquad"] = _scored(services, inside[:150] + outside)
     with _scratch_library(pubmedqa_questions(pqal, "calib"), "pubmedqa", relevance_judge=True) as (services, questions):
         half = len(questions) // 2
-        report = evaluate_retrieval(services.search, _remove_gold(services, questions, half, len(questions) - half))
-        scored["pubmedqa"] = [(o.best_score, bool(o.expected_source)) for o in report.outcomes]
-    union = [pair for pairs in scored.values() for pair in pairs]
-    threshold = choose_threshold(union, max_false_not_covered=max_false_not_covered)
-    result = {
-        "threshold": round(threshold, 4), "max_false_not_covered": max_false_not_covered,
-        "questions": {name: {"in_scope": sum(c for _, c in pairs), "out_of_scope": sum(not c for _, c in pairs)}
-                      for name, pairs in scored.items()},
-        "at_threshold": {name: coverage_curve(pairs, [round(threshold, 4)])[0] for name, pairs in scored.items()},
-        "curve": {name: coverage_curve(pairs) for name, pairs in scored.items()},
-    }
+        corpora["pubmedqa"] = _scored(services, _remove_gold(services, questions, half, len(questions) - half))
+    bundled = PROJECT_ROOT / "content" / "curriculum"
+    with _scratch_library(lambda folder: shutil.copytree(bundled, folder), "bundled", relevance_judge=True) as (
+        services, _
+    ):
+        corpora["bundled"] = _scored(services, load_questions(PROJECT_ROOT / "tests" / "evals" / "data" / "retrieval-part1.jsonl"))
+    result = choose_rule(corpora, max_false_not_covered=max_false_not_covered)
+    result["max_false_not_covered"] = max_false_not_covered
     if write:
         card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
         result["model_sha256"] = card["sha256"]  # the calibration belongs to this model file only
-        card["coverage_threshold"] = result["threshold"]
+        card["coverage_threshold"], card["coverage_cosine"] = result["threshold"], result["cosine"]
         card["coverage_calibration"] = result
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     emit_json(result)

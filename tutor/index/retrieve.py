@@ -7,11 +7,14 @@ source, section and page read from SQLite.
 
 Closeness is not an answer: a neighbouring disease's page is close too. So the first
 ``rerank_candidates`` of that ranking go to the relevance judge (:mod:`tutor.judge`), a
-cross-encoder that reads question and passage together; the hits come back in the judge's
-order, ``score`` is its probability that the passage answers the question, and the
-question counts as covered only when the best passage clears the judge's calibrated
-threshold (``judge.json``). Every feature reads that one verdict (``SearchResult.covered``
-and ``hit.score >= result.threshold``). With the judge turned off by the operator
+cross-encoder that reads question and passage together, and ``score`` is its probability
+that the passage answers the question. The hits keep the hybrid order unless
+``rerank_by_judge`` is on (measured: the judge's order lowered recall@1 on the bundled
+evaluation, so it is off by default). A hit is
+``relevant`` when it meets the calibrated coverage rule of ``judge.json`` (the judge's
+probability, or the embedding similarity, above its cut: :meth:`RelevanceJudge.answers`),
+and the question is covered when some hit is. Every feature reads that one verdict
+(``SearchResult.covered`` and ``hit.relevant``). With the judge turned off by the operator
 (``TUTOR_RELEVANCE_JUDGE=false``), ``score`` is the cosine similarity and the cosine
 ``relevance_threshold`` decides, as before; there is no silent fall-back from one to the
 other: a broken judge file stops search with a configuration error.
@@ -97,21 +100,26 @@ class Retriever:
         # ingest or reindex restores it) has no score on the calibrated scale: leave it out, never crash.
         ranking = [cid for cid in ranking if cid in similarity]
         if self.judge is None:
-            hits = tuple(self._hit(rows[cid], similarity[cid], similarity[cid]) for cid in ranking)
-            best = max((h.score for h in hits), default=-1.0)
             threshold = self.settings.relevance_threshold
-            return SearchResult(query=query, hits=hits, threshold=threshold, covered=best >= threshold)
+            hits = tuple(self._hit(rows[cid], similarity[cid], similarity[cid], similarity[cid] >= threshold)
+                         for cid in ranking)
+            return SearchResult(query=query, hits=hits, threshold=threshold, covered=any(h.relevant for h in hits))
         return self._judged(query, [rows[cid] for cid in ranking], similarity, k)
 
     def _judged(self, query: str, rows: list[ChunkRow], similarity: dict[str, float], k: int) -> SearchResult:
-        """The candidates in the judge's order (ties keep the fused order), cut to ``k``."""
+        """The candidates judged, in the fused order or the judge's (ties keep the fused order), cut to ``k``."""
         judge = self.judge
         probabilities = judge.relevance(query, [passage_text(r.chunk.section, r.chunk.text) for r in rows])
-        order = sorted(range(len(rows)), key=lambda i: (-round(float(probabilities[i]), 4), i))[:k]
-        hits = tuple(self._hit(rows[i], float(probabilities[i]), similarity[rows[i].chunk.chunk_id]) for i in order)
-        best = max((h.score for h in hits), default=0.0)
-        return SearchResult(query=query, hits=hits, threshold=judge.coverage_threshold,
-                            covered=best >= judge.coverage_threshold, judged=True)
+        order = list(range(len(rows)))
+        if self.settings.rerank_by_judge:
+            order.sort(key=lambda i: (-round(float(probabilities[i]), 4), i))
+        order = order[:k]
+        hits = []
+        for i in order:
+            probability, cosine = float(probabilities[i]), similarity[rows[i].chunk.chunk_id]
+            hits.append(self._hit(rows[i], probability, cosine, judge.answers(probability, cosine)))
+        return SearchResult(query=query, hits=tuple(hits), threshold=judge.coverage_threshold,
+                            covered=any(h.relevant for h in hits), judged=True)
 
     def _fill_similarity(self, vector: np.ndarray, ids: list[str], similarity: dict[str, float]) -> None:
         """Cosine scores for lexical-only hits from their stored vectors, so every score means the same."""
@@ -119,10 +127,10 @@ class Retriever:
             similarity[cid] = float(stored @ vector)
 
     @staticmethod
-    def _hit(row: ChunkRow, score: float, cosine: float) -> SearchHit:
+    def _hit(row: ChunkRow, score: float, cosine: float, relevant: bool) -> SearchHit:
         chunk = row.chunk
         return SearchHit(
             source=chunk.source, section=chunk.section, page=chunk.page, chunk_id=chunk.chunk_id,
             score=round(score, 4), text=chunk.text, doc_title=row.doc_title, module=row.module,
-            similarity=round(cosine, 4),
+            similarity=round(cosine, 4), relevant=relevant,
         )

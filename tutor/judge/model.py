@@ -69,6 +69,7 @@ class JudgeCard:
     max_tokens: int
     coverage_threshold: float
     support_threshold: float
+    coverage_cosine: float | None = None  # a passage this close by embedding also counts (see judge-calibrate)
 
     @classmethod
     def load(cls, path: Path = CARD_PATH) -> "JudgeCard":
@@ -81,7 +82,8 @@ class JudgeCard:
             ) from exc
         return cls(name=data["name"], sha256=data["sha256"], max_tokens=int(data["max_tokens"]),
                    coverage_threshold=float(data["coverage_threshold"]),
-                   support_threshold=float(data["support_threshold"]))
+                   support_threshold=float(data["support_threshold"]),
+                   coverage_cosine=None if data.get("coverage_cosine") is None else float(data["coverage_cosine"]))
 
 
 def sha256_of(path: Path) -> str:
@@ -115,6 +117,13 @@ class RelevanceJudge:
     @property
     def support_threshold(self) -> float:
         return self.card.support_threshold
+
+    def answers(self, probability: float, cosine: float | None) -> bool:
+        """The coverage rule for one passage: the judge says it answers, or (where the card sets
+        one) its embedding similarity alone is high enough (calibrated with the judge's threshold)."""
+        if probability >= self.card.coverage_threshold:
+            return True
+        return self.card.coverage_cosine is not None and cosine is not None and cosine >= self.card.coverage_cosine
 
     def verify(self) -> None:
         """Raise a configuration error naming the fix if the model file is missing or altered."""

@@ -154,7 +154,7 @@ class AskService:
         ladder = (ladder or Ladder.start(question)) if socratic else None
         topic = self._private(ladder.question)[0] if ladder else question
         result = self.retriever.search(topic, self.settings.search_k, {"course": self.settings.course})
-        evidence = [h for h in result.hits if h.score >= result.threshold]
+        evidence = [h for h in result.hits if h.relevant]
 
         if not evidence:
             if not self.settings.allow_general_knowledge:
