@@ -7,32 +7,18 @@ what a model might write: right, partly wrong, or about something else.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.integration.test_ask import make_tutor  # noqa: F401 (the same fixture: scripted model, mini curriculum)
 from tutor.agent.support import UNSUPPORTED_MARK
 from tutor.index.retrieve import Retriever
 from tutor.llm.prompts import NOT_COVERED_ANSWER
-from tutor.llm.scripted import ScriptedChatModel
-from tutor.services import Services, build_services
-from tutor.settings import Settings
+from tutor.services import Services
 
 HYPERKALAEMIA_Q = "What is the emergency treatment for a dangerously high potassium?"
 RIGHT = "Calcium gluconate stabilises the cardiac membrane [1]. Insulin with glucose shifts potassium into cells [1]."
 WRONG = ("Acute angle-closure glaucoma is treated with topical pilocarpine and intravenous acetazolamide [1]. "
          "Laser peripheral iridotomy prevents recurrence in both eyes [1].")
-
-
-@pytest.fixture
-def make_tutor(settings: Settings, embedder, mini_curriculum: Path):
-    def make(*replies, **overrides) -> tuple[Services, ScriptedChatModel, int]:
-        model = ScriptedChatModel(replies=list(replies) or ["unused"])
-        services = build_services(settings.model_copy(update=overrides), embedder=embedder, chat_model=model)
-        services.ingestor.ingest_paths([mini_curriculum])
-        return services, model, services.progress.ensure_learner("ada").id
-
-    return make
 
 
 def test_search_carries_the_judges_verdict_and_can_be_ordered_by_it(bundled_services: Services):

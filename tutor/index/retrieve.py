@@ -113,12 +113,12 @@ class Retriever:
         order = list(range(len(rows)))
         if self.settings.rerank_by_judge:
             order.sort(key=lambda i: (-round(float(probabilities[i]), 4), i))
-        order = order[:k]
         hits = []
         for i in order:
             probability, cosine = float(probabilities[i]), similarity[rows[i].chunk.chunk_id]
             hits.append(self._hit(rows[i], probability, cosine, judge.answers(probability, cosine)))
-        return SearchResult(query=query, hits=tuple(hits), threshold=judge.coverage_threshold,
+        # The verdict reads every judged candidate, whatever order the top k are shown in.
+        return SearchResult(query=query, hits=tuple(hits[:k]), threshold=judge.coverage_threshold,
                             covered=any(h.relevant for h in hits), judged=True)
 
     def _fill_similarity(self, vector: np.ndarray, ids: list[str], similarity: dict[str, float]) -> None:
