@@ -41,6 +41,7 @@ def app_url(tmp_path_factory) -> Iterator[str]:
 
 
 def ask(page, request: str, expect: str) -> None:
+    wait_for_app_run(page)  # a rerun still drawing (a new stage) replaces the box under the cursor
     box = page.get_by_placeholder(re.compile("ask a question, examine, or order a test"))
     box.fill(request)
     box.press("Enter")
@@ -49,6 +50,7 @@ def ask(page, request: str, expect: str) -> None:
 
 def move_on(page, to: str) -> None:
     page.get_by_role("button", name=f"Move on to {to}").click()
+    wait_for_app_run(page)
     page.get_by_placeholder(re.compile(f"^{to}")).or_(page.get_by_role("button", name=re.compile("^Commit"))).first.wait_for()
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor.agent.citations import split_sentences
+from tutor.agent.prompt_leaks import REMOVED_NOTE
 from tutor.domain import Citation, Quote, SearchHit
 from tutor.judge.model import RelevanceJudge, passage_text
 
@@ -60,8 +61,8 @@ def _statements(text: str) -> list[tuple[str, str, list[int], int]]:
             continue
         cursor = at + len(sentence)
         plain = _MARKER.sub("", sentence).strip()
-        if plain.endswith("?") or len(plain.split()) < _MIN_STATEMENT_WORDS:
-            continue
+        if plain.endswith("?") or len(plain.split()) < _MIN_STATEMENT_WORDS or REMOVED_NOTE in sentence:
+            continue  # questions, fragments, and the tutor's own notes are not claims about the material
         numbers = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
         out.append((sentence, plain, numbers, at))
     return out
