@@ -49,7 +49,7 @@ def test_judge_cost_per_question(benchmark, bundled_services: Services):
     benchmark.pedantic(lambda: [judge.relevance(q, candidates[q]) for q in QUESTIONS], rounds=1)
     figures = {
         "candidates": settings.rerank_candidates,
-        "judge_20_candidates": _summary(_times(lambda q: judge.relevance(q, candidates[q]), rounds)),
+        "judge_candidates": _summary(_times(lambda q: judge.relevance(q, candidates[q]), rounds)),
         "search_without_judge": _summary(_times(lambda q: plain.search(q), rounds)),
         "search_with_judge": _summary(_times(lambda q: bundled_services.retriever.search(q), rounds)),
     }
