@@ -27,7 +27,8 @@ from tutor.domain import Citation, Quote, SearchHit
 
 Embed = Callable[[list[str]], np.ndarray]
 
-_MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+"""A citation marker such as ``[2]`` or ``[1, 3]`` (with the space before it)."""
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
 _MIN_SENTENCE_CHARS = 12
 
@@ -46,7 +47,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _strip_markers(text: str) -> str:
-    return _MARKER.sub("", text).strip()
+    return MARKER.sub("", text).strip()
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _sentence_markers(text: str) -> list[tuple[str, list[int]]]:
     """Each sentence of the answer with the passage numbers its markers name."""
     out = []
     for sentence in split_sentences(text) or ([text] if text.strip() else []):
-        numbers = [int(n) for group in _MARKER.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
+        numbers = [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
         out.append((_strip_markers(sentence), numbers))
     return out
 
@@ -140,7 +141,7 @@ def check_citations(
         if key not in unique_quotes:
             unique_quotes[key] = Quote(citation_number=renumber[n], text=quote, similarity=round(score, 3))
     return CheckedAnswer(
-        text=_MARKER.sub(rewrite, text).strip(),
+        text=MARKER.sub(rewrite, text).strip(),
         citations=citations,
         quotes=tuple(unique_quotes.values()),
         removed=removed,

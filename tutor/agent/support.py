@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tutor.agent.citations import split_sentences
+from tutor.agent.citations import MARKER as _MARKER, split_sentences
 from tutor.agent.prompt_leaks import REMOVED_NOTE
 from tutor.domain import Citation, Quote, SearchHit
 from tutor.judge.model import RelevanceJudge, passage_text
@@ -34,7 +34,6 @@ from tutor.judge.model import RelevanceJudge, passage_text
 Embed = Callable[[list[str]], np.ndarray]
 
 UNSUPPORTED_MARK = " ⚠️ *(not found in the course material)*"
-_MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _QUOTE_CANDIDATES = 3  # passage sentences, closest by embedding, that the judge chooses the quote from
 _MIN_STATEMENT_WORDS = 4
 

@@ -37,7 +37,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 import numpy as np
 
-from tutor.agent.citations import CheckedAnswer, check_citations, split_sentences
+from tutor.agent.citations import MARKER, CheckedAnswer, check_citations, split_sentences
 from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
@@ -69,7 +69,6 @@ _SAYS_NOT_COVERED = re.compile(r"(?:course )?material does not cover|not (?:cove
 _GIVEAWAY_SIMILARITY = 0.8  # a hint sentence this close to a passage sentence states the answer
 _HISTORY_TURNS = 2
 _STEP_CAP_PREFIX = "Model call limits exceeded"  # what ModelCallLimitMiddleware says when it stops the agent
-_CITATION_MARKER = re.compile(r"\s?\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]")
 MIN_SUPPORTED_SHARE = 0.5  # below this share of supported statements a reply is not shown as an answer
 _RELATED = 3  # passages offered as related reading when the tutor declines
 
@@ -278,7 +277,7 @@ class AskService:
             support = {"claims_checked": judged.checked, "unsupported": judged.unsupported}
             if not hinting and judged.checked and judged.supported_share < MIN_SUPPORTED_SHARE:
                 if self.settings.allow_general_knowledge:  # the instructor allows it: shown, labelled, not grounded
-                    return Answer(text=_CITATION_MARKER.sub("", judged.text), grounded=False, kind="general_knowledge",
+                    return Answer(text=MARKER.sub("", judged.text), grounded=False, kind="general_knowledge",
                                   model=model,
                                   removed_citations=checked.removed, **support, **base)
                 return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
