@@ -88,3 +88,38 @@ def test_every_finding_is_reachable_by_its_label_or_an_ask_phrase(services: Serv
                 keys = [f.key for f in services.cases.ask(session, who, phrase).findings]
                 assert finding.key in keys, f"{case.id}: {phrase!r} reveals {keys}, not {finding.key}"
         services.cases.advance(session, who)
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_a_finding_asked_for_too_early_is_never_called_normal_or_absent(services: Services, path: Path):
+    """Every phrase of every later stage's finding, asked in each earlier enquiry stage, gets "not yet"
+    (or reveals a finding of the current stage that the same words name), never the stage's
+    unlisted reply: "nothing abnormal" about a glucose of 27.4 is a false finding."""
+    case = parse_case(path.read_bytes(), path.name)
+    who = services.progress.ensure_learner(f"early-{case.id}").id
+    session = services.cases.start(who, case.id).session.session_id
+    enquiries = [stage for stage in case.stages if stage.kind == "enquiry"]
+    for position, stage in enumerate(enquiries[:-1]):
+        for later in enquiries[position + 1 :]:
+            for finding in later.findings:
+                for phrase in (*finding.ask, finding.label):
+                    reply = services.cases.ask(session, who, f"check {phrase}")
+                    assert reply.kind != "unlisted", f"{case.id}/{stage.id}: {phrase!r} got {reply.text!r}"
+                    if reply.kind == "later":
+                        assert later.title in reply.text
+        services.cases.advance(session, who)
+
+
+def test_a_test_the_case_does_not_hold_is_not_called_normal_in_an_examination(services: Services):
+    case = parse_case((PROJECT_ROOT / "content" / "cases" / "endocrinology-dka.yaml").read_bytes(), "dka.yaml")
+    who = services.progress.ensure_learner("troponin-in-exam").id
+    session = services.cases.start(who, case.id).session.session_id
+    for request in ("what happened", "what about her insulin"):
+        services.cases.ask(session, who, request)
+    services.cases.advance(session, who)  # history -> examination, whose unlisted answer is "normal"
+    glucose = services.cases.ask(session, who, "Check her capillary glucose and ketones")
+    assert glucose.kind == "later" and "Investigations" in glucose.text and "27.4" not in glucose.text
+    troponin = services.cases.ask(session, who, "send a troponin")
+    assert "abnormal" not in troponin.text and "Investigations" in troponin.text
+    feet = services.cases.ask(session, who, "examine her feet")
+    assert feet.kind == "unlisted" and "Nothing abnormal" in feet.text

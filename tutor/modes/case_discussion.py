@@ -10,7 +10,10 @@ Where the words come from:
 
 * Every finding shown comes from the case file, verbatim: the reply to a request is
   composed here from the revealed findings' labels and texts, or is the stage's
-  ``unlisted`` answer. No model writes any of it.
+  ``unlisted`` answer. No model writes any of it. A request that names a finding of a stage
+  not reached yet gets "not yet" and the stage it comes in, and a test asked for in an
+  examination is never answered with the examination's "nothing abnormal": the unlisted
+  answer is only for what the case really leaves out.
 * The chat model has one job, and only when enabled and when the word and embedding
   matchers place nothing: sorting a request into keys of the case's own items. Its reply
   is a JSON object constrained to those keys, and its cited words must appear in the
@@ -40,7 +43,7 @@ from tutor.llm.structured import StructuredReplyInvalid, ask_structured
 from tutor.modes import case_machine as machine
 from tutor.modes.access import Actor
 from tutor.modes.case_machine import Answer, CaseState
-from tutor.modes.case_matching import CaseMatcher, contains_words, is_negated, words
+from tutor.modes.case_matching import CaseMatcher, contains_words, is_negated, names_a_test, words
 from tutor.modes.case_scoring import Marks, mark
 from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.progress.records import CaseSession, CaseTurn
@@ -51,7 +54,7 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_CHARS = 500
 _MODEL_MAX_TOKENS = 120
 
-ReplyKind = Literal["revealed", "repeated", "clarify", "unlisted"]
+ReplyKind = Literal["revealed", "repeated", "clarify", "later", "unlisted"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ class CaseService:
             reply = _reveal_reply(view.case, keys, fresh)
         else:
             state, _ = machine.reveal(view.case, view.state, (), "words")
-            reply = self._not_placed(view, match.nearest)
+            reply = self._too_early(view, request) or self._not_placed(view, match.nearest, request)
         if removed:
             reply = Reply(reply.kind, f"_{phi_screen.removal_notice(removed)}_\n\n{reply.text}", reply.findings)
         self._save(view, state, [
@@ -299,16 +302,49 @@ class CaseService:
             return ()
         return tuple(dict.fromkeys(reading.keys))
 
-    def _not_placed(self, view: CaseView, nearest: str | None) -> Reply:
+    def _too_early(self, view: CaseView, request: str) -> Reply | None:
+        """A request for a finding of a stage not reached yet: "not yet", never the stage's unlisted answer.
+
+        Without this, "check her glucose" during an examination whose unlisted answer is
+        "nothing abnormal" would be told the glucose is normal when it is 27.4.
+        """
+        ahead = machine.upcoming(view.case, view.state)
+        if not ahead:
+            return None
+        stage_of = {finding.key: stage for stage, finding in ahead}
+        found = self._matcher.findings_for(request, tuple(finding for _, finding in ahead))
+        if not found.keys:
+            return None
+        named = [(view.case.findings[key], stage_of[key]) for key in found.keys]
+        what = _join([_lower_first(finding.label) for finding, _ in named])
+        stages = _join(list(dict.fromkeys(stage.title for _, stage in named)))
+        verb = "come" if len(named) > 1 else "comes"
+        return Reply("later", f"Not yet: the {what} {verb} in the {stages} stage. Move on when you are ready.")
+
+    def _not_placed(self, view: CaseView, nearest: str | None, request: str) -> Reply:
         if nearest is not None:
             label = view.case.findings[nearest].label
-            return Reply("clarify", f"Could you be more specific? Do you mean the {label[0].lower() + label[1:]}?")
+            return Reply("clarify", f"Could you be more specific? Do you mean the {_lower_first(label)}?")
         stage = view.stage
+        if stage.unlisted == "normal" and names_a_test(request):
+            # "Nothing abnormal" is an examination's answer; a test was not done, so it is not normal either.
+            ahead = list(dict.fromkeys(later.title for later, _ in machine.upcoming(view.case, view.state)))
+            where = f" Tests are requested in the {ahead[0]} stage." if ahead else ""
+            return Reply("unlisted", f"That is not part of the {stage.title.lower()}.{where}")
         if stage.unlisted_text:
             return Reply("unlisted", stage.unlisted_text)
         if stage.unlisted == "normal":
             return Reply("unlisted", "Nothing abnormal is found on that.")
         return Reply("unlisted", "That is not available in this case.")
+
+
+def _lower_first(label: str) -> str:
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
 
 
 def _reveal_reply(case: Case, keys: tuple[str, ...], fresh: tuple[Finding, ...]) -> Reply:

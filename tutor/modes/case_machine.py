@@ -89,6 +89,13 @@ def requestable(case: Case, state: CaseState) -> tuple[Finding, ...]:
     return tuple(f for stage in case.stages[: state.stage + 1] if stage.kind == "enquiry" for f in stage.findings)
 
 
+def upcoming(case: Case, state: CaseState) -> tuple[tuple[Stage, Finding], ...]:
+    """Findings of enquiry stages not reached yet, with their stage: what a request may name too early."""
+    if state.finished:
+        return ()
+    return tuple((stage, f) for stage in case.stages[state.stage + 1 :] if stage.kind == "enquiry" for f in stage.findings)
+
+
 def reveal(case: Case, state: CaseState, keys: tuple[str, ...], how: RevealHow) -> tuple[CaseState, tuple[Finding, ...]]:
     """Count one request and reveal ``keys``; returns the new state and the newly revealed findings.
 

@@ -59,6 +59,17 @@ _HOW_WORDS = frozenset(
     "check examine examination exam look feel listen tell what how doe did ha have send order request test result "
     "level show see get do done".split()
 )
+# Words that name a test rather than a question or a part of the examination. An examination
+# stage answers unlisted requests with "nothing abnormal"; for a test that would be false (the
+# test was not done), so such a request is told where tests are asked for instead.
+_TEST_WORDS = frozenset(
+    "test blood glucose sugar cbg bm ketone ecg ekg electrocardiogram xray ray cxr radiograph scan ct mri "
+    "ultrasound echo echocardiogram doppler gas abg vbg culture swab urine urinalysi dipstick troponin fbc crp "
+    "esr inr clotting coagulation ue urea creatinine electrolyte sodium potassium calcium magnesium phosphate "
+    "lactate ph bicarbonate hba1c tsh t4 cortisol lft lipid ferritin b12 folate serology pcr biopsy puncture "
+    "lp csf ddimer dimer bnp amylase lipase osmolality hcg pregnancy eeg angiogram angiography "
+    "spirometry level".split()
+)
 _NEGATION = re.compile(r"^(?:no|not|avoid|avoiding|do not|dont|don t|never|without|withhold|withholding)\b")
 
 
@@ -184,6 +195,12 @@ class CaseMatcher:
                     self._cache.clear()
                 self._cache.update(fresh)
         return np.stack([known[phrase] for phrase in phrases])
+
+
+def names_a_test(text: str) -> bool:
+    """The request names a test or a result ("check her glucose", "send a troponin")."""
+    said = words(text)
+    return any(word in _TEST_WORDS for word in said) or contains_words(said, ("peak", "flow"))
 
 
 def _shares_a_word(asked: set[str], finding: Finding) -> bool:

@@ -170,6 +170,8 @@ def _tutor_reply(view: CaseView, kind: str | None, meta: dict, content: str) -> 
         return
     if kind == "clarify":
         st.markdown(":blue-badge[Be more specific]")
+    elif kind == "later":
+        st.markdown(":orange-badge[Not yet]")
     elif kind == "unlisted":
         st.markdown(":gray-badge[From the case file]")
     st.markdown(escape_markdown(content))
