@@ -140,6 +140,36 @@ def test_socratic_hint_that_gives_the_answer_away_is_replaced(make_tutor):
     assert revealed.kind == "answer" and revealed.grounded and revealed.citations
 
 
+def test_the_socratic_ladder_climbs_answers_attempts_and_chips_the_passage_it_names(make_tutor):
+    """A model that can only state the answer: every rung must still differ and build on the last,
+    the student's attempt must be answered, and a rung that names a passage carries its chip."""
+    giveaway = "Calcium gluconate stabilises the cardiac membrane; insulin with glucose shifts potassium into cells."
+    services, _, learner = make_tutor(giveaway, giveaway, giveaway)
+    conversation = "ladder"
+    ladder = Ladder.start(HYPERKALAEMIA_Q)
+    first = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic", ladder=ladder,
+                               conversation_id=conversation)
+    ladder = ladder.attempt("I would give insulin")
+    second = services.tutor.ask("I would give insulin", learner_id=learner, mode="socratic", ladder=ladder,
+                                conversation_id=conversation)
+    ladder = ladder.next_hint()
+    third = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic", ladder=ladder,
+                               conversation_id=conversation)
+
+    texts = [first.text, second.text, third.text]
+    assert len(set(texts)) == 3, texts
+    assert [a.hint_level for a in (first, second, third)] == [0, 1, 2]
+    assert all("calcium gluconate stabilises" not in t.lower() for t in texts)
+    assert first.citations == ()
+    assert "insulin" in second.text.lower() and "missing" in second.text  # the attempt is answered
+    [chip] = second.citations  # the passage the hint names is the one its chip opens
+    assert "[1]" in second.text and chip.section in second.text and chip.source == "renal/hyperkalaemia.md"
+    [same] = third.citations  # the strong hint blanks out that passage's key sentence
+    assert same.chunk_id == chip.chunk_id and "____" in third.text and "[1]" in third.text
+    blanked = third.text.split("“")[1].split("”")[0]
+    assert blanked.replace("____", "").split()[0] in chip.text
+
+
 def test_socratic_guiding_question_is_kept(make_tutor):
     services, _, learner = make_tutor("Which electrolyte protects the heart muscle when potassium is high?")
     hint = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic")

@@ -38,7 +38,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 import numpy as np
 
 from tutor.agent.citations import MARKER, CheckedAnswer, check_citations, split_sentences
-from tutor.agent.hint_ladder import Ladder
+from tutor.agent.hint_ladder import REVEAL, Ladder, attempt_feedback, code_hint, key_sentence
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.support import UNSUPPORTED_MARK, check_support, without_unsupported
@@ -57,7 +57,6 @@ from tutor.llm.prompts import (
     NOT_COVERED_ANSWER,
     PROMPT_VERSION,
     REFERRAL_ANSWER,
-    SOCRATIC_FALLBACK,
 )
 from tutor.progress.records import ChatTurn
 from tutor.progress.store import ProgressStore
@@ -167,7 +166,8 @@ class AskService:
 
         may_stream = not socratic or ladder.revealed
         turn = self._private(self._student_turn(question, ladder))[0]
-        messages = self._history(learner_id, conversation_id) + [HumanMessage(turn)]
+        earlier = self.progress.chat_history(learner_id, conversation_id, limit=REVEAL + _HISTORY_TURNS)
+        messages = self._history(earlier[-_HISTORY_TURNS:]) + [HumanMessage(turn)]
         partial: list[str] = []
         shown = ""
         try:
@@ -204,7 +204,8 @@ class AskService:
 
         reply = self._final_text(state)
         ledger = evidence_of(state) if state else evidence
-        answer = self._judge(reply, ledger, ladder, context, base)
+        hints_so_far = [t.answer for t in earlier if t.kind == "hint"]
+        answer = self._judge(reply, ledger, ladder, context, base, hints_so_far)
         yield self._store(answer, learner_id, started)
 
     # -- steps --------------------------------------------------------------------
@@ -235,8 +236,7 @@ class AskService:
             return f"My question was: {ladder.question}\nMy attempt: {ladder.attempts[-1]}"
         return question
 
-    def _history(self, learner_id: int, conversation_id: str) -> list[BaseMessage]:
-        turns = self.progress.chat_history(learner_id, conversation_id, limit=_HISTORY_TURNS)
+    def _history(self, turns: list[ChatTurn]) -> list[BaseMessage]:
         messages: list[BaseMessage] = []
         for turn in turns:
             if turn.status == "complete" and turn.kind in ("answer", "hint"):
@@ -253,7 +253,8 @@ class AskService:
                 return "" if text.startswith(_STEP_CAP_PREFIX) else text
         return ""
 
-    def _judge(self, reply: str, ledger: list[SearchHit], ladder: Ladder | None, context: TutorContext, base: dict) -> Answer:
+    def _judge(self, reply: str, ledger: list[SearchHit], ladder: Ladder | None, context: TutorContext, base: dict,
+               hints_so_far: list[str] = ()) -> Answer:
         model = model_label(self.model)
         if context.general_knowledge:
             return Answer(text=safe_markdown(reply), grounded=False, kind="general_knowledge", model=model, **base)
@@ -265,9 +266,8 @@ class AskService:
 
         embed = _MemoEmbed(self.embedder)  # the give-away check and the citation guard share passage vectors
         hinting = ladder is not None and not ladder.revealed
-        if hinting and _gives_answer_away(reply, ledger, embed):
-            section = ledger[0].section or ledger[0].doc_title
-            reply = SOCRATIC_FALLBACK.format(section=section)
+        if hinting and (_gives_answer_away(reply, ledger, embed) or _repeats(reply, hints_so_far)):
+            return self._code_hint(ladder, ledger, embed, model, base)
         checked: CheckedAnswer = check_citations(
             reply, ledger, embed, quote_min_similarity=self.settings.quote_min_similarity,
         )
@@ -284,7 +284,7 @@ class AskService:
                               related=_related(ledger), removed_citations=checked.removed, **support, **base)
             text, citations, quotes = judged.text, judged.citations, judged.quotes
         if hinting:
-            early = ladder.rung < 2  # the first rungs must not point at the passage that holds the answer
+            early = ladder.rung == 0  # the guiding question must not point at the passage that holds the answer
             return Answer(
                 text=text, grounded=True, kind="hint", hint_level=ladder.rung, model=model,
                 citations=() if early else citations, removed_citations=checked.removed, **support, **base,
@@ -297,6 +297,22 @@ class AskService:
             removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model,
             **support, **base,
         )
+
+    def _code_hint(self, ladder: Ladder, ledger: list[SearchHit], embed: "_MemoEmbed", model: str, base: dict) -> Answer:
+        """The rung written by code from the passage that best answers the question (see hint_ladder).
+
+        From rung 1 the hint names that passage, so it carries that passage's chip and no other.
+        """
+        focus = max(ledger, key=lambda hit: (hit.relevant, hit.score))
+        sentence = key_sentence(ladder.question, split_sentences(focus.text) or [focus.text], embed)
+        text = code_hint(ladder.rung, ladder.question, section=focus.section, title=focus.doc_title, sentence=sentence)
+        if ladder.attempts:
+            text = f"{attempt_feedback(ladder.attempts[-1], sentence, ladder.question)} {text}"
+        citations = () if ladder.rung == 0 else (
+            Citation(number=1, source=focus.source, section=focus.section, page=focus.page, chunk_id=focus.chunk_id,
+                     doc_title=focus.doc_title, text=focus.text),)
+        return Answer(text=text, grounded=True, kind="hint", hint_level=ladder.rung, model=model, citations=citations,
+                      **base)
 
     def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
         latency = int((time.perf_counter() - started) * 1000)
@@ -352,6 +368,12 @@ class _MemoEmbed:
         if missing:
             self._vectors.update(zip(missing, self._embedder.embed_documents(missing)))
         return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self._embedder.dim))
+
+
+def _repeats(reply: str, earlier: list[str]) -> bool:
+    """The hint says what an earlier hint of the thread said (a ladder must climb)."""
+    said = " ".join(MARKER.sub("", reply).lower().split())
+    return bool(said) and any(said == " ".join(MARKER.sub("", e).lower().split()) for e in earlier)
 
 
 def _gives_answer_away(reply: str, ledger: list[SearchHit], embed: _MemoEmbed) -> bool:
