@@ -29,10 +29,10 @@ if submitted:
                 "The course material does not seem to cover this: no passage answers the question. "
                 "The nearest passages are below as related reading; check them before relying on them."
             )
-        if result.judged and result.hits and not services.settings.rerank_by_judge:
-            st.caption("Passages are in retrieval order; each one's figure is the tutor's judgement of how likely "
-                       "it answers your question.")
-        for rank, hit in enumerate(result.hits, 1):
+        if result.judged and result.hits:
+            st.caption("Best first: each passage's figure is the tutor's judgement of how likely it answers "
+                       "your question.")
+        for rank, hit in enumerate(sorted(result.hits, key=lambda h: -h.score), 1):  # in the order of the figure shown
             passage_card(hit, rank, relevant=hit.relevant, judged=result.judged)
 elif not services.documents():
     st.info("The library is empty. An instructor can add material on the **Library** page.")

@@ -40,6 +40,23 @@ def test_search_page_shows_cited_passages(app: AppTest):
     assert not app.warning  # covered: no "not covered" warning
 
 
+def test_search_results_are_shown_in_the_order_of_the_figure_shown(app: AppTest):
+    app.switch_page("pages/search.py").run()
+    app.text_input[0].input("What does a high potassium do to the ECG and how is it treated?")
+    app.number_input[0].set_value(5)
+    app.button[0].click().run()
+    figures = [float(m.value) for m in app.metric if m.label == "answers it"]
+    assert len(figures) >= 3 and figures == sorted(figures, reverse=True)
+
+
+def test_passages_show_the_documents_bold_as_bold_never_as_asterisks():
+    from tutor.ui.components import passage_markdown
+
+    shown = passage_markdown("Give **calcium gluconate** 10 mL [link](https://evil.example) *now*")
+    assert shown.startswith("Give **calcium gluconate** 10 mL ")
+    assert "\\[link\\]\\(" in shown and r"\*now\*" in shown  # a link and single emphasis stay literal
+
+
 def test_search_page_says_when_the_material_does_not_cover_a_question(app: AppTest):
     app.switch_page("pages/search.py").run()
     app.text_input[0].input("How do I replace the brake pads on a bicycle?")

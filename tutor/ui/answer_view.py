@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tutor.domain import Citation, Quote
-from tutor.ui.components import escape_markdown
+from tutor.ui.components import escape_markdown, passage_markdown
 
 STREAMING_NOTE = ("\n\n:gray[*Not checked yet: each statement is read against the course material when the "
                   "answer is complete, and the answer may be withdrawn.*]")
@@ -33,13 +33,13 @@ def citation_chip(citation: Citation) -> None:
         st.markdown(f"**{escape_markdown(citation.doc_title or citation.source)}**")
         st.caption(escape_markdown(" · ".join(p for p in (citation.source, citation.section,
                                                           f"p. {citation.page}" if citation.page else "") if p)))
-        st.markdown(escape_markdown(citation.text).replace("\n", "  \n"))
+        st.markdown(passage_markdown(citation.text).replace("\n", "  \n"))
 
 
 def quotes_view(quotes: tuple[Quote, ...]) -> None:
     with st.expander(f"Check it: {len(quotes)} supporting sentence{'s' if len(quotes) != 1 else ''} from the course"):
         for quote in quotes:
-            st.markdown(f"> {escape_markdown(quote.text)} **[{quote.citation_number}]**")
+            st.markdown(f"> {passage_markdown(quote.text)} **[{quote.citation_number}]**")
 
 
 def related_view(related: tuple[Citation, ...]) -> None:

@@ -1,11 +1,13 @@
 """Reusable pieces of screen: how a passage, a citation or a report looks everywhere.
 
 Curriculum text comes from uploads, so it is shown literally: Markdown with every
-markup character escaped and HTML off (Streamlit's default). A document cannot put
-a link, an image or formatting on the page.
+markup character escaped and HTML off (Streamlit's default), except the document's own
+bold (:func:`passage_markdown`). A document cannot put a link or an image on the page.
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 import streamlit as st
@@ -36,6 +38,24 @@ def escape_markdown(text: str) -> str:
     return text
 
 
+_BOLD = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*|__(?=\S)([^_\n]+?)(?<=\S)__")
+
+
+def passage_markdown(text: str) -> str:
+    """Curriculum text for display: the document's **bold** kept as bold, everything else literal.
+
+    Escaping alone showed the student literal ``**`` around every bold phrase of a passage;
+    emphasis cannot carry a link or an image, so it alone is let through.
+    """
+    parts, last = [], 0
+    for match in _BOLD.finditer(text):
+        parts.append(escape_markdown(text[last : match.start()]))
+        parts.append(f"**{escape_markdown(match.group(1) or match.group(2))}**")
+        last = match.end()
+    parts.append(escape_markdown(text[last:]))
+    return "".join(parts)
+
+
 _JUDGED_HELP = ("How likely this passage answers your question, as judged by the tutor's relevance model, "
                 "which reads the question and the passage together (1.00 = certainly answers it).")
 _COSINE_HELP = "Cosine similarity between your question and this passage (1.0 = identical meaning)."
@@ -52,9 +72,9 @@ def passage_card(hit: SearchHit, rank: int, *, relevant: bool, judged: bool = Fa
             st.caption(":orange[Related, but judged not to answer the question.]" if judged
                        else ":orange[Weak match: below the relevance threshold.]")
         preview = " ".join(hit.text.split())
-        st.markdown(escape_markdown(preview[:280] + ("…" if len(preview) > 280 else "")))
+        st.markdown(passage_markdown(preview[:280] + ("…" if len(preview) > 280 else "")))
         with st.expander("Open passage"):
-            st.markdown(escape_markdown(hit.text).replace("\n", "  \n"))
+            st.markdown(passage_markdown(hit.text).replace("\n", "  \n"))
             st.caption(f"Passage id `{hit.chunk_id}`")
 
 
