@@ -8,9 +8,8 @@ from tutor.ui.answer_view import STREAMING_NOTE, reply_view
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
 from tutor.ui.auth import signed_in
-from tutor.ui.conversation import conversation_id, new_conversation
+from tutor.ui.conversation import LADDER, conversation_id, conversation_list
 
-LADDER = "ask.ladder"  # the active Socratic thread of this browser session
 STEP = "ask.step"  # a hint-ladder button pressed on the previous run
 
 
@@ -22,16 +21,13 @@ services = get_services()
 learner = signed_in()
 conversation = conversation_id()
 
-left, right = st.columns([3, 1])
-mode_label = left.segmented_control(
+conversation_list(services.tutor, learner.learner_id, conversation)
+
+mode_label = st.segmented_control(
     "Mode", ["Explain", "Socratic"], default="Explain", key="ask.mode",
     help="Explain answers directly. Socratic guides you with questions and hints first; ask for the answer when ready.",
 )
 mode = "socratic" if mode_label == "Socratic" else "explain"
-if right.button("New conversation", icon=":material/add_comment:"):
-    new_conversation()
-    st.session_state.pop(LADDER, None)
-    st.rerun()
 st.caption("Answers come only from your course material, with the passages they rest on. "
            "An educational tool, not clinical advice.")
 

@@ -40,6 +40,7 @@ from tutor.modes.dashboards import Dashboards
 from tutor.modes.quiz import QuizService
 from tutor.clock import utc_now
 from tutor.progress.accounts import AccountStore
+from tutor.progress.conversations import ConversationStore
 from tutor.progress.reports import ProgressReports
 from tutor.progress.store import ProgressStore
 from tutor.settings import Settings
@@ -173,7 +174,7 @@ def build_services(
         retriever=retriever,
         progress=progress,
         tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model,
-                         judge=judge),
+                         judge=judge, conversations=ConversationStore(settings.progress_db, now=now)),
         bank=bank,
         links=links,
         questions=BankAdmin(

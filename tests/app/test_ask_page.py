@@ -61,6 +61,32 @@ def test_history_survives_a_reload_of_the_same_conversation(ask_page):
     assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(reloaded)
 
 
+def test_earlier_conversations_are_listed_reopened_and_deleted_after_a_new_sign_in(ask_page):
+    at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1].",
+                   "Stage 1 is a creatinine rise of 1.5 to 1.9 times baseline [1]."])
+    at.chat_input[0].set_value(QUESTION).run()
+    at.sidebar.button(key="conv.new").click().run()
+    at.chat_input[0].set_value("How is acute kidney injury staged?").run()
+
+    fresh = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=120)
+    fresh.run()
+    sign_in(fresh, "ada")  # a new browser: no conversation in the URL or the session
+    fresh.switch_page("pages/ask.py").run()
+    assert not fresh.chat_message  # a new, empty conversation is shown ...
+    listed = [b.label for b in fresh.sidebar.button if b.key and b.key.startswith("conv.open.")]
+    assert listed == ["How is acute kidney injury staged?", QUESTION]  # ... and both earlier ones are listed, newest first
+    older = next(b for b in fresh.sidebar.button if b.label == QUESTION)
+    older.click().run()
+    assert [m.name for m in fresh.chat_message] == ["user", "assistant"]
+    assert "Calcium gluconate stabilises the cardiac membrane [1]." in _texts(fresh)
+
+    conversation = older.key.removeprefix("conv.open.")
+    fresh.sidebar.button(key=f"conv.delete.{conversation}").click().run()
+    assert not fresh.chat_message  # the open conversation was the one deleted
+    labels = [b.label for b in fresh.sidebar.button if b.key and b.key.startswith("conv.open.")]
+    assert labels == ["How is acute kidney injury staged?"]
+
+
 def test_not_covered_and_model_failures_are_explained(ask_page):
     at = ask_page([{"fault": "HTTP 500"}])
     at.chat_input[0].set_value("How do I fix a puncture on a bicycle?").run()

@@ -237,3 +237,16 @@ def test_models_without_tool_support_are_not_shown_the_tool_schema(make_tutor):
     services, model, learner = make_tutor("Calcium gluconate stabilises the cardiac membrane [1].", agent_tools=False)
     services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner)
     assert services.tutor.agent.get_graph().nodes.keys() >= {"model"} and "tools" not in services.tutor.agent.get_graph().nodes
+
+
+def test_a_learner_lists_and_deletes_only_their_own_conversations(make_tutor):
+    services, _, ada = make_tutor("Calcium gluconate stabilises the cardiac membrane [1].")
+    bob = services.progress.ensure_learner("bob").id
+    services.tutor.ask(HYPERKALAEMIA_Q, learner_id=ada, conversation_id="ada-1")
+    [mine] = services.tutor.conversations(ada)
+    assert (mine.conversation_id, mine.title, mine.turns) == ("ada-1", HYPERKALAEMIA_Q, 1)
+    assert services.tutor.conversations(bob) == []
+    assert services.tutor.delete_conversation(bob, "ada-1") is False  # someone else's id reaches nothing
+    assert services.tutor.history(ada, "ada-1")
+    assert services.tutor.delete_conversation(ada, "ada-1") is True
+    assert services.tutor.conversations(ada) == [] and services.tutor.history(ada, "ada-1") == []

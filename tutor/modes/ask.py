@@ -58,6 +58,7 @@ from tutor.llm.prompts import (
     PROMPT_VERSION,
     REFERRAL_ANSWER,
 )
+from tutor.progress.conversations import ConversationStore, ConversationSummary
 from tutor.progress.records import ChatTurn
 from tutor.progress.store import ProgressStore
 from tutor.settings import Settings
@@ -81,9 +82,11 @@ class AskService:
         progress: ProgressStore,
         settings: Settings,
         chat_model: Callable[[], BaseChatModel],
+        conversations: ConversationStore,
         judge: RelevanceJudge | None = None,
     ):
         self.judge = judge
+        self._conversations = conversations
         self.retriever = retriever
         self.embedder = embedder
         self.progress = progress
@@ -105,6 +108,14 @@ class AskService:
 
     def history(self, learner_id: int, conversation_id: str) -> list[ChatTurn]:
         return self.progress.chat_history(learner_id, conversation_id, limit=100)
+
+    def conversations(self, learner_id: int) -> list[ConversationSummary]:
+        """The learner's earlier conversations in this course, most recent first."""
+        return self._conversations.list(learner_id, self.settings.course)
+
+    def delete_conversation(self, learner_id: int, conversation_id: str) -> bool:
+        """Delete one of the learner's own conversations; False when there was none of theirs."""
+        return self._conversations.delete(learner_id, conversation_id) > 0
 
     @cached_property
     def agent(self):
