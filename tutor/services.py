@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -40,6 +40,7 @@ from tutor.modes.dashboards import Dashboards
 from tutor.modes.quiz import QuizService
 from tutor.clock import utc_now
 from tutor.progress.accounts import AccountStore
+from tutor.progress.browser_sessions import BrowserSessionStore
 from tutor.progress.conversations import ConversationStore
 from tutor.progress.reports import ProgressReports
 from tutor.progress.store import ProgressStore
@@ -191,6 +192,8 @@ def build_services(
         ),
         accounts=AccountService(
             store=AccountStore(settings.progress_db, now=now), progress=progress, course_id=settings.course, now=now,
+            sessions=BrowserSessionStore(settings.progress_db, now=now),
+            remember_for=timedelta(hours=settings.remember_sign_in_hours),
         ),
         dashboards=Dashboards(
             reports=ProgressReports(settings.progress_db, now=now), progress=progress, bank=bank,

@@ -179,6 +179,10 @@ class Settings(BaseSettings):
         description="Let the model call tools (search_curriculum). Empty = automatic: on for `openai` and `scripted`, off for `local` (small local models imitate tool calls instead of answering).",
     )
     question_max_chars: int = Field(default=1000, ge=50, description="Longest question a student may ask, in characters.")
+    remember_sign_in_hours: float = Field(
+        default=12, ge=0, le=24 * 30,
+        description="How long a browser stays signed in across reloads (a revocable, rotated server-side session; the cookie holds only a random token). 0 = sign in on every reload.",
+    )
     allow_general_knowledge: bool = Field(
         default=False,
         description="When the material does not cover a question, answer from general knowledge, labelled as such and marked not grounded.",

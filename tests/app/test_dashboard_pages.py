@@ -131,14 +131,23 @@ def test_single_sign_on_makes_the_providers_user_a_student_and_keeps_a_role_give
 
 
 def test_nobody_signed_in_gets_nothing_from_any_page(data_dir: Path):
+    """Every page's address is registered (a reload never says "Page not found"), but signed out
+    the app shows only the sign-in form. (AppTest's switch_page runs a page file without the
+    entrypoint, so opening a page's address signed out is walked in the browser test.)"""
     add_account(data_dir, "ada", "student")
     at = open_app()
-    for page in ("home", "my_progress", "ask", "quiz", "cases", "search", "class_progress", "item_analysis",
-                 "library", "question_bank", "case_reviews", "accounts"):
-        with pytest.raises(ValueError, match="Could not find a navigation page"):  # the browser: "page not found"
-            at.switch_page(f"pages/{page}.py")
-    assert [p.split("/")[-1] for p in _registered(at)] == ["sign_in.py"]
-    assert not at.dataframe and not at.metric and "tutor.actor" not in at.session_state
+    pages = ("home", "my_progress", "ask", "quiz", "cases", "search", "class_progress", "item_analysis",
+             "library", "question_bank", "case_reviews", "accounts")
+    assert {p.split("/")[-1] for p in _registered(at)} == {f"{page}.py" for page in pages} | {"sign_in.py"}
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe and not at.metric and not at.chat_input and "tutor.actor" not in at.session_state
+
+
+def test_a_page_outside_the_role_opened_by_address_refuses_with_a_message(data_dir: Path):
+    at = open_signed_in(data_dir, "ada", "student")
+    at.switch_page("pages/library.py").run()
+    assert not at.exception and not at.file_uploader
+    assert any("instructor" in e.value.lower() or "staff" in e.value.lower() for e in at.error), [e.value for e in at.error]
 
 
 def _registered(at: AppTest) -> list[str]:

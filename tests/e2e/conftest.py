@@ -8,8 +8,8 @@ are saved under test-artifacts/e2e/.
 Nothing but the sign-in page is reachable until someone signs in, so each module
 creates its accounts (``add_account``, as an operator would with ``tutor users add``)
 in the app's data folder, ``root / "data"``, and each test signs in through the real
-form with :func:`sign_in`. A browser reload starts a new Streamlit session, which has
-to sign in again.
+form with :func:`sign_in`. A browser reload starts a new Streamlit session, which the
+remembered sign-in (a cookie holding a random token) resumes on the same page.
 """
 
 from __future__ import annotations
@@ -147,18 +147,13 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     wait_for_app_run(page)
 
 
-def reload_and_sign_in(page, username: str, password: str = PASSWORD) -> None:
-    """Reload the page: a new Streamlit session, which has to sign in again.
-
-    On a page's own address a signed-out session's navigation holds only the sign-in
-    page, so Streamlit first says "Page not found" and runs the main page (the sign-in);
-    after signing in the app opens on Home.
-    """
+def reload_signed_in(page) -> None:
+    """Reload the page: a new Streamlit session that the browser's remembered sign-in resumes,
+    on the same page, without a "Page not found" dialog."""
     page.reload()
-    page.get_by_role("dialog").get_by_text("Page not found").wait_for()
-    page.keyboard.press("Escape")
-    page.get_by_role("dialog").wait_for(state="detached")
-    sign_in(page, username, password)
+    page.get_by_text("Signed in as").wait_for()
+    wait_for_app_run(page)
+    assert page.get_by_role("dialog").count() == 0
 
 
 def sign_out(page) -> None:

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.accounts import add_account
+from tests.accounts import PASSWORD, add_account
 from tests.e2e.conftest import (
-    INSTRUCTOR, STUDENT, choose_first_option, reload_and_sign_in, serve, sign_in, sign_out,
+    INSTRUCTOR, STUDENT, choose_first_option, fill_sign_in, reload_signed_in, serve, sign_in, sign_out,
     wait_for_app_run,
 )
 from tests.markdown_files import write_markdown
@@ -80,8 +80,7 @@ def test_instructor_imports_gift_drafts_and_approves_then_the_student_gets_it(pa
     page.get_by_text(re.compile(r"1 draft\(s\) added to the review queue")).wait_for()
     shot(page, "11-bank-drafted")
 
-    reload_and_sign_in(page, INSTRUCTOR)
-    open_page(page, "Question bank")
+    reload_signed_in(page)  # still signed in, still on the Question bank
     page.get_by_role("tab", name="Review queue (1)").click()
     page.get_by_text("Checks passed before it reached you").click()
     page.get_by_text("supported").first.wait_for()
@@ -135,11 +134,40 @@ def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(pag
     page.get_by_text("1 of 3 answered").wait_for()
     shot(page, "17-quiz-exam-in-progress")
 
-    reload_and_sign_in(page, "bo")  # the block lives on the server, not in the browser
-    open_page(page, "Quiz")
+    reload_signed_in(page)  # still signed in, still on the Quiz; the block lives on the server
     page.get_by_text("1 of 3 answered").wait_for()
+    page.get_by_text("Time left").wait_for()
     page.get_by_role("button", name="Finish the block").click()
     page.get_by_role("button", name="Finish and see results").click()
     page.get_by_text("Exam block finished").wait_for()
     page.get_by_text(re.compile(r"\d / 3")).first.wait_for()
     shot(page, "18-quiz-exam-results")
+
+
+def test_a_signed_out_address_asks_for_sign_in_then_opens_that_page_and_old_tokens_sign_nobody_in(page, app_url):
+    sign_in(page, "bo")
+    first = _session_cookie(page)
+    assert "bo" not in first["value"].lower() and len(first["value"]) >= 40 and first["sameSite"] == "Strict"
+    sign_out(page)
+    assert _session_cookie(page) is None  # sign-out clears it (and revokes it on the server)
+
+    page.goto(app_url.rstrip("/") + "/quiz")
+    page.get_by_role("button", name="Sign in", exact=True).wait_for()
+    assert page.get_by_role("dialog").count() == 0  # no "Page not found" for a page that exists
+    fill_sign_in(page, "bo", PASSWORD)
+    page.get_by_text("Signed in as").wait_for()
+    page.get_by_role("heading", name="Quiz").wait_for()  # the page the address named, not Home
+
+    before_reload = _session_cookie(page)
+    reload_signed_in(page)
+    page.get_by_role("heading", name="Quiz").wait_for()
+    page.wait_for_function("() => !document.cookie.includes(%r)" % before_reload["value"])  # rotated
+    for stale in (first, before_reload):  # revoked at sign-out; rotated away at the reload
+        page.context.clear_cookies()
+        page.context.add_cookies([stale])
+        page.reload()
+        page.get_by_role("button", name="Sign in", exact=True).wait_for()
+
+
+def _session_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "tutor_session" and c["value"]), None)

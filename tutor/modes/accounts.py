@@ -14,6 +14,10 @@ account.
 With single sign-on (Streamlit's ``st.login`` and an OIDC provider) the identity
 provider vouches for the e-mail address; a first sign-in creates a student account
 with no password, and an admin can make it an instructor (``tutor users role``).
+
+A local sign-in can be remembered by the browser for ``remember_for`` (a reload is a new
+Streamlit session): :mod:`tutor.progress.browser_sessions` keeps the server-side record;
+a password change or a deactivation signs every browser of the account out.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tutor.clock import Clock
 from tutor.errors import AccessDenied, AccountError, SignInFailed
 from tutor.modes.access import Actor
 from tutor.progress.accounts import AccountStore
+from tutor.progress.browser_sessions import BrowserSessionStore, Remembered
 from tutor.progress.records import Learner, LearnerRole
 from tutor.progress.store import ProgressStore
 
@@ -53,8 +58,11 @@ class RosterResult:
 
 class AccountService:
     def __init__(self, *, store: AccountStore, progress: ProgressStore, course_id: str, now: Clock,
-                 hasher: PasswordHasher | None = None):
+                 hasher: PasswordHasher | None = None, sessions: BrowserSessionStore | None = None,
+                 remember_for: timedelta = timedelta(0)):
         self._store = store
+        self._sessions = sessions
+        self._remember_for = remember_for
         self._progress = progress
         self._course = course_id
         self._now = now
@@ -104,6 +112,32 @@ class AccountService:
         self._store.signed_in(learner.id)
         return Actor.of(learner)
 
+    # -- remembered sign-ins ----------------------------------------------------------------
+
+    def remember(self, actor: Actor) -> Remembered | None:
+        """A token for this browser's cookie; None when remembering is turned off."""
+        if self._sessions is None or self._remember_for <= timedelta(0):
+            return None
+        return self._sessions.create(actor.learner_id, self._remember_for)
+
+    def resume(self, token: str) -> tuple[Actor, Remembered] | None:
+        """The account a browser's token signs in, and the token that replaces it; None if it is not live."""
+        if self._sessions is None or self._remember_for <= timedelta(0):
+            return None
+        remembered = self._sessions.resume(token)
+        if remembered is None:
+            return None
+        learner = self._progress.get_learner_by_id(remembered.learner_id)
+        if learner is None or not learner.active:
+            self._sessions.revoke(remembered.token)
+            return None
+        return Actor.of(learner), remembered
+
+    def forget(self, token: str | None) -> None:
+        """Sign-out: this browser's record is revoked (the cookie alone no longer signs anyone in)."""
+        if self._sessions is not None and token:
+            self._sessions.revoke(token)
+
     def refresh(self, actor: Actor) -> Actor | None:
         """The actor as the database sees them now: None once deactivated; a changed role applies at once."""
         learner = self._progress.get_learner_by_id(actor.learner_id)
@@ -116,6 +150,8 @@ class AccountService:
         if found is None or found.password_hash is None or not self._verify(found.password_hash, current):
             raise SignInFailed("Your current password is not right.")
         self._store.update(actor.learner_id, password_hash=self._hash(actor.username, new))
+        if self._sessions is not None:
+            self._sessions.revoke_all(actor.learner_id)  # other browsers signed in with the old password
 
     # -- administration -------------------------------------------------------------------
 
@@ -154,7 +190,10 @@ class AccountService:
 
     def set_active(self, actor: Actor, username: str, active: bool) -> Learner:
         actor.require_admin()
-        return self._store.update(self._existing(username).id, active=active)
+        learner = self._store.update(self._existing(username).id, active=active)
+        if not active and self._sessions is not None:
+            self._sessions.revoke_all(learner.id)
+        return learner
 
     def accounts(self, actor: Actor) -> list[Learner]:
         """Admins see every account; instructors see the students (their class)."""

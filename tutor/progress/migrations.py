@@ -357,6 +357,29 @@ def m008_add_chat_turn_support(db):
     )
 
 
+
+@MIGRATIONS()
+def m009_add_browser_sessions(db):
+    """Remembered sign-ins: a reload keeps a student signed in (see tutor.progress.browser_sessions).
+
+    Only a SHA-256 of the browser's random token is stored, so the table cannot be replayed
+    as cookies; a row is revoked on sign-out and expires on its own."""
+    _run(
+        db,
+        [
+            """
+            CREATE TABLE browser_sessions (
+                token_hash TEXT PRIMARY KEY,
+                learner_id INTEGER NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                revoked_at TEXT
+            )
+            """,
+            "CREATE INDEX idx_browser_sessions_learner ON browser_sessions(learner_id)",
+        ],
+    )
+
 STATS_REBUILD_SELECT = """
     SELECT learner_id, course_id, question_id, COALESCE(question_version, 1) AS v,
            count(*), sum(correct),

@@ -13,19 +13,44 @@ The signed-in :class:`~tutor.modes.access.Actor` lives in this browser session's
 ``st.session_state`` only, never in a shared cache, and is re-read from the database
 on every rerun, so a deactivated account is signed out and a changed role applies at
 once. Nothing the browser sends (a query parameter, a widget value) can change it.
+
+A reload is a new Streamlit session. So that it does not sign a local account out (in
+the middle of a timed exam, say), a sign-in is remembered for ``remember_sign_in_hours``:
+the browser keeps a cookie holding only a random token, and the server keeps the
+session record (expiring, rotated at each resume, revoked at sign-out:
+:mod:`tutor.progress.browser_sessions`). Streamlit cannot set a cookie from Python, so a
+tiny inline component (:func:`sync_cookie`, Streamlit's components v2, no iframe) writes
+it with ``SameSite=Strict`` (and ``Secure`` over HTTPS). It cannot be ``HttpOnly``: script
+on the page could read it, which is why it is a rotated, revocable token and nothing more.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from tutor.clock import utc_now
 from tutor.errors import AccessDenied
 from tutor.modes.access import Actor
 from tutor.services import Services
 from tutor.ui.errors import shown_errors
 
 _ACTOR = "tutor.actor"
+_TOKEN = "tutor.session_token"  # this browser's remembered sign-in token (the cookie's value)
+_COOKIE_SET = "tutor.cookie"  # what the cookie writer should make the browser's cookie say
+_RESUME_TRIED = "tutor.resume_tried"  # a cookie is tried once per browser session, not on every rerun
+COOKIE = "tutor_session"
+
+_COOKIE_JS = """
+export default function (component) {
+  const cookie = component.data && component.data.cookie;
+  if (!cookie) return;
+  document.cookie = cookie + (window.location.protocol === "https:" ? "; Secure" : "");
+}
+"""
+_cookie_writer = st.components.v2.component("tutor_cookie", js=_COOKIE_JS)
 
 
 def sso_configured() -> bool:
@@ -41,6 +66,8 @@ def current_actor(services: Services) -> Actor | None:
     if actor is None and sso_configured() and st.user.is_logged_in:
         with shown_errors():
             actor = services.accounts.sign_in_sso(str(st.user.get("email") or ""), st.user.get("name"))
+    elif actor is None and not st.session_state.get(_RESUME_TRIED):
+        actor = _resumed(services)
     if actor is not None:
         actor = services.accounts.refresh(actor)
     if actor is None:
@@ -48,6 +75,40 @@ def current_actor(services: Services) -> Actor | None:
     else:
         st.session_state[_ACTOR] = actor
     return actor
+
+
+def _resumed(services: Services) -> Actor | None:
+    """The account this browser's remembered sign-in belongs to, if its cookie is live."""
+    st.session_state[_RESUME_TRIED] = True
+    token = st.context.cookies.get(COOKIE)
+    if not isinstance(token, str) or not token:
+        return None
+    resumed = None
+    with shown_errors():
+        resumed = services.accounts.resume(token)
+    if resumed is None:
+        _set_cookie("")  # expired or revoked: the browser forgets it too
+        return None
+    actor, remembered = resumed
+    _keep_token(remembered.token, remembered.expires_at)  # rotated: the old token no longer works
+    return actor
+
+
+def _keep_token(token: str, expires_at: datetime) -> None:
+    st.session_state[_TOKEN] = token
+    _set_cookie(token, max(0, int((expires_at - utc_now()).total_seconds())))
+
+
+def _set_cookie(token: str, max_age: int = 0) -> None:
+    st.session_state[_COOKIE_SET] = f"{COOKIE}={token}; Max-Age={max_age if token else 0}; Path=/; SameSite=Strict"
+
+
+def sync_cookie() -> None:
+    """Make the browser's cookie say what the session decided (set, rotated or cleared); a no-op otherwise."""
+    cookie = st.session_state.get(_COOKIE_SET)
+    if cookie:
+        with st.sidebar:
+            _cookie_writer(data={"cookie": cookie}, key="tutor-cookie")
 
 
 def signed_in() -> Actor:
@@ -94,7 +155,7 @@ def sign_in_screen(services: Services) -> None:
         submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
     if submitted:
         with shown_errors():
-            _remember(services.accounts.sign_in(username, password))
+            _remember(services, services.accounts.sign_in(username, password))
     st.caption("No account yet? Your course administrator creates one for you.")
 
 
@@ -114,31 +175,41 @@ def _first_admin_form(services: Services) -> None:
             st.error("The two passwords differ.")
             return
         with shown_errors():
-            _remember(services.accounts.create_first_admin(username, name, password))
+            _remember(services, services.accounts.create_first_admin(username, name, password))
 
 
-def _remember(actor: Actor) -> None:
+def _remember(services: Services, actor: Actor) -> None:
     st.session_state[_ACTOR] = actor
-    st.rerun()
+    remembered = services.accounts.remember(actor)
+    if remembered is not None:
+        _keep_token(remembered.token, remembered.expires_at)
+    st.rerun()  # the same address: the page that was asked for opens
 
 
 def account_menu(services: Services, actor: Actor) -> None:
     """Who is signed in, a password change and sign-out, in the sidebar."""
     with st.sidebar:
         st.caption(f"Signed in as **{actor.display_name}** ({actor.role})")
-        left, right = st.columns(2)
+        row = st.container(horizontal=True)
         if not sso_configured():
-            with left.popover("Password", icon=":material/key:"):
+            with row.popover("Password", icon=":material/key:", width="content"):
                 with st.form("change-password", clear_on_submit=True, enter_to_submit=True, border=False):
                     current = st.text_input("Current password", type="password", autocomplete="current-password")
                     new = st.text_input("New password", type="password", autocomplete="new-password")
                     if st.form_submit_button("Change password"):
                         with shown_errors() as outcome:
                             services.accounts.change_password(actor, current, new)
+                            remembered = services.accounts.remember(actor)  # the others were signed out
+                            if remembered is not None:
+                                _keep_token(remembered.token, remembered.expires_at)
                         if outcome.ok:
-                            st.success("Password changed.")
-        if right.button("Sign out", icon=":material/logout:"):
+                            st.success("Password changed. Other browsers signed in to this account are signed out.")
+        if row.button("Sign out", icon=":material/logout:", width="content"):
+            with shown_errors():
+                services.accounts.forget(st.session_state.get(_TOKEN))
             st.session_state.clear()
+            st.session_state[_RESUME_TRIED] = True  # the cookie read at connection time is stale now
+            _set_cookie("")
             if sso_configured():
                 st.logout()
             st.rerun()
