@@ -26,6 +26,7 @@ TABLES = {
     "quiz_blocks",
     "block_answers",
     "question_stats",
+    "browser_sessions",
 }
 M001_INDEXES = {
     "idx_enrollments_course",
@@ -49,6 +50,7 @@ ALL_MIGRATIONS = [
     "m006_add_accounts",
     "m007_create_question_stats",
     "m008_add_chat_turn_support",
+    "m009_add_browser_sessions",
 ]
 
 
