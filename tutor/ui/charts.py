@@ -3,6 +3,12 @@
 Each function takes domain values and returns a chart; the views decide where it goes.
 Shares are plotted on a fixed 0-100% axis so two charts can be compared at a glance,
 and every mark has a tooltip with the numbers behind it.
+
+Every row and column is labelled, at any width. A chart with one row per topic or
+student gets a fixed band per row (``alt.Step``) rather than a total height: with a
+total height, Streamlit's fit-to-container sizing squeezed the bands until Vega dropped
+every other label, and the axis labels of a heatmap with two students left a thin strip
+of plot. ``labelOverlap=False`` stops Vega from thinning labels out on its own.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from tutor.progress.reports import UsageDay
 
 _SHARE = alt.Scale(domain=[0, 1])
 _MASTERY_COLOURS = alt.Scale(domain=[0, 0.5, 0.75, 1], range=["#c0392b", "#e67e22", "#f1c40f", "#27ae60"])
+ROW = 28  # pixels per bar or heatmap row: room for one line of label at Streamlit's chart font
 
 
 def mastery_bars(masteries: list[Mastery], label: str) -> alt.Chart:
@@ -28,11 +35,11 @@ def mastery_bars(masteries: list[Mastery], label: str) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("Mastery:Q", scale=_SHARE, axis=alt.Axis(format="%")),
-            y=alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
+            y=alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
             color=alt.Color("Mastery:Q", scale=_MASTERY_COLOURS, legend=None),
             tooltip=[label, alt.Tooltip("Mastery:Q", format=".0%"), "Evidence", "Questions", "Cases"],
         )
-        .properties(height=max(120, 26 * len(frame)))
+        .properties(height=alt.Step(ROW))
     )
 
 
@@ -59,12 +66,14 @@ def heatmap(cells: list[Cell], names: dict[int, str], dimension: str) -> alt.Cha
         alt.Chart(frame)
         .mark_rect()
         .encode(
-            x=alt.X(f"{dimension}:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=180)),
-            y=alt.Y("Student:N", title=None, sort=list(names.values())),  # the caller's order: weakest first
+            x=alt.X(f"{dimension}:N", title=None,
+                    axis=alt.Axis(labelAngle=-60, labelLimit=160, labelOverlap=False, orient="top")),
+            y=alt.Y("Student:N", title=None, sort=list(names.values()),  # the caller's order: weakest first
+                    axis=alt.Axis(labelLimit=200, labelOverlap=False)),
             color=alt.Color("Mastery:Q", scale=_MASTERY_COLOURS, legend=alt.Legend(format="%")),
             tooltip=["Student", dimension, alt.Tooltip("Mastery:Q", format=".0%"), "Points"],
         )
-        .properties(height=max(160, 18 * frame["Student"].nunique()))
+        .properties(height=alt.Step(ROW))
     )
 
 
@@ -115,6 +124,7 @@ def case_scores(reports: list[CaseReport]) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_boxplot(extent="min-max")
-        .encode(x=alt.X("Score:Q", scale=_SHARE, axis=alt.Axis(format="%")), y=alt.Y("Case:N", title=None))
-        .properties(height=max(120, 34 * len(reports)))
+        .encode(x=alt.X("Score:Q", scale=_SHARE, axis=alt.Axis(format="%")),
+                y=alt.Y("Case:N", title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)))
+        .properties(height=alt.Step(ROW + 6))
     )
