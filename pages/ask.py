@@ -3,8 +3,8 @@
 import streamlit as st
 
 from tutor.agent.hint_ladder import Ladder
-from tutor.domain import Answer
-from tutor.ui.answer_view import STREAMING_NOTE, reply_view
+from tutor.domain import Answer, Drafting
+from tutor.ui.answer_view import GENERAL_KNOWLEDGE_BADGE, STREAMING_NOTE, reply_view
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
 from tutor.ui.auth import signed_in
@@ -34,7 +34,7 @@ st.caption("Answers come only from your course material, with the passages they 
 for turn in services.tutor.history(learner.learner_id, conversation):
     with st.chat_message("user"):
         st.markdown(turn.question)
-    with st.chat_message("assistant"):
+    with st.chat_message("assistant"), st.container():  # one container, as the live reply below draws it
         reply_view(turn.answer, turn.kind if turn.status == "complete" else "interrupted", turn.citations, turn.quotes,
                    turn.unsupported, turn.related)
 
@@ -52,18 +52,21 @@ if message or step:
     with st.chat_message("user"):
         st.markdown(question if message else ("Next hint, please." if not ladder.revealed else "Show me the answer."))
     with st.chat_message("assistant"), shown_errors():
-        if not services.tutor.model_loaded:
-            with st.spinner("Starting the language model (first question only, a few seconds)…"):
+        live = st.empty()  # becomes the reply's one container: the same shape as a reply drawn from history,
+        if not services.tutor.model_loaded:  # so no stale copy of the last reply shows while this one streams
+            with live.container(), st.spinner("Starting the language model (first question only, a few seconds)…"):
                 services.tutor.warm_up()
-        live = st.empty()
         live.caption("Reading the course material…")
+        label = ""
         for event in services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
                                            mode=mode, ladder=ladder):
             if isinstance(event, Answer):
-                live.empty()
-                reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported, event.related)
+                with live.container():
+                    reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported, event.related)
+            elif isinstance(event, Drafting):
+                label = f"{GENERAL_KNOWLEDGE_BADGE}\n\n" if event.general_knowledge else ""
             else:
-                live.markdown(event + " ▌" + STREAMING_NOTE)
+                live.markdown(label + event + " ▌" + STREAMING_NOTE)
 
 ladder = st.session_state.get(LADDER) if mode == "socratic" else None
 if ladder and not ladder.revealed:

@@ -188,6 +188,13 @@ class Quote(_Frozen):
     similarity: float
 
 
+class Drafting(_Frozen):
+    """The first event of a streamed reply: what kind of text the words that follow are, so the
+    page can label them from the first word (a general-knowledge reply streamed unlabelled)."""
+
+    general_knowledge: bool = False
+
+
 class Answer(_Frozen):
     """What the tutor says, with everything needed to check it."""
 

@@ -48,6 +48,23 @@ def test_an_answer_shows_citation_chips_and_supporting_quotes(ask_page):
     assert "Calcium gluconate stabilises the cardiac membrane; insulin" in _texts(at)  # the passage, in the chip
 
 
+def _shape(block) -> list:
+    """The element tree of a block as types, the way the browser matches old and new elements."""
+    return [(type(child).__name__, _shape(child) if hasattr(child, "children") else None)
+            for child in getattr(block, "children", {}).values()]
+
+
+def test_a_live_reply_has_the_shape_of_the_same_reply_from_history(ask_page):
+    """While a new answer streams, the browser shows the previous run's elements greyed until they
+    are replaced; a live reply drawn with one more element than its copy from history left a stale,
+    greyed "Check it" box under the next answer."""
+    at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1]."])
+    at.chat_input[0].set_value(QUESTION).run()
+    live = _shape(at.chat_message[1])
+    at.run()  # the next run draws the same turn from history
+    assert _shape(at.chat_message[1]) == live
+
+
 def test_history_survives_a_reload_of_the_same_conversation(ask_page):
     at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1]."])
     at.chat_input[0].set_value(QUESTION).run()

@@ -12,6 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from tutor.agent.hint_ladder import Ladder
+from tutor.domain import Drafting
 from tutor.errors import InvalidQuery, ModelUnavailableError
 from tutor.agent.prompt_leaks import REMOVED_NOTE
 from tutor.llm.prompts import NO_ANSWER, NOT_COVERED_ANSWER, PROMPT_VERSION, REFERRAL_ANSWER, RULES
@@ -80,7 +81,8 @@ def test_out_of_scope_question_abstains_without_calling_the_model(make_tutor):
 
 def test_general_knowledge_when_allowed_is_labelled_and_not_grounded(make_tutor):
     services, model, learner = make_tutor("Knead the dough and let it rise.", allow_general_knowledge=True)
-    answer = services.tutor.ask("How do I bake sourdough bread at home?", learner_id=learner)
+    drafting, *_, answer = services.tutor.stream("How do I bake sourdough bread at home?", learner_id=learner)
+    assert drafting == Drafting(general_knowledge=True)  # the page labels it from the first streamed word
     assert (answer.kind, answer.grounded, answer.citations) == ("general_knowledge", False, ())
     assert "does not cover" in model.prompts_seen[0][0].content
 
@@ -179,8 +181,9 @@ def test_socratic_guiding_question_is_kept(make_tutor):
 def test_a_stream_dropped_midway_is_marked_interrupted_and_not_stored_complete(make_tutor):
     services, _, learner = make_tutor(Fault("connection reset", after_words=8,
                                             text="Calcium gluconate stabilises the cardiac membrane within minutes of the dose"))
-    events = list(services.tutor.stream(HYPERKALAEMIA_Q, learner_id=learner))
+    drafting, *events = list(services.tutor.stream(HYPERKALAEMIA_Q, learner_id=learner))
     partials, final = events[:-1], events[-1]
+    assert drafting == Drafting(general_knowledge=False)
     assert partials == ["Calcium", "Calcium gluconate", "Calcium gluconate stabilises"]  # five words behind the model
     assert final.kind == "interrupted" and not final.grounded
     assert final.text == "Calcium gluconate stabilises the cardiac membrane within minutes"  # all that arrived
@@ -190,7 +193,7 @@ def test_a_stream_dropped_midway_is_marked_interrupted_and_not_stored_complete(m
 def test_a_streamed_reply_that_repeats_the_rules_never_shows_them(make_tutor):
     rule = next(line for line in RULES.splitlines() if len(line.split()) >= 8 and "not clinical advice" not in line)
     services, _, learner = make_tutor(f"Calcium gluconate stabilises the cardiac membrane [1]. {rule}")
-    *partials, final = services.tutor.stream(HYPERKALAEMIA_Q, learner_id=learner)
+    _, *partials, final = services.tutor.stream(HYPERKALAEMIA_Q, learner_id=learner)
     shown = [p.removesuffix(f"\n\n{REMOVED_NOTE}") for p in partials]
     assert shown and all("Calcium gluconate stabilises the cardiac membrane [1].".startswith(p) for p in shown)
     assert rule not in final.text and final.text.endswith(REMOVED_NOTE)

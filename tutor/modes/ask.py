@@ -44,7 +44,7 @@ from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.support import UNSUPPORTED_MARK, check_support, without_unsupported
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
-from tutor.domain import Answer, Citation, SearchHit
+from tutor.domain import Answer, Citation, Drafting, SearchHit
 from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.retrieve import Retriever
@@ -142,8 +142,9 @@ class AskService:
         conversation_id: str | None = None,
         mode: str = "explain",
         ladder: Ladder | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield partial reply texts (already made safe to render), then the final Answer.
+    ) -> Iterator[Drafting | str | Answer]:
+        """Yield :class:`Drafting` when the reply will stream, partial reply texts (already made safe
+        to render), then the final Answer.
 
         In Socratic mode pass the thread's ``ladder``: ``question`` is then the student's
         latest message and the ladder's rung decides the task.
@@ -181,6 +182,8 @@ class AskService:
         messages = self._history(earlier[-_HISTORY_TURNS:]) + [HumanMessage(turn)]
         partial: list[str] = []
         shown = ""
+        if may_stream:
+            yield Drafting(general_knowledge=context.general_knowledge)
         try:
             state = None
             for mode_name, data in self.agent.stream(

@@ -15,9 +15,11 @@ from tutor.ui.components import escape_markdown, passage_markdown
 STREAMING_NOTE = ("\n\n:gray[*Not checked yet: each statement is read against the course material when the "
                   "answer is complete, and the answer may be withdrawn.*]")
 
+GENERAL_KNOWLEDGE_BADGE = ":violet-badge[General knowledge, not from the course material]"
+
 _BADGES = {
     "not_covered": (":orange-badge[Not covered by the course material]", None),
-    "general_knowledge": (":violet-badge[General knowledge, not from the course material]",
+    "general_knowledge": (GENERAL_KNOWLEDGE_BADGE,
                           "Not grounded in the course material: check it against a reliable source."),
     "referral": (":red-badge[Not clinical advice]", None),
     "unsupported": (":orange-badge[Not linked to the course material]",
