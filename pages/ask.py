@@ -42,7 +42,9 @@ ladder: Ladder | None = st.session_state.get(LADDER) if mode == "socratic" else 
 pending = st.session_state.pop(STEP, None)
 step = {"hint": ladder.next_hint, "reveal": ladder.reveal}[pending]() if ladder and pending else None
 placeholder = "Your answer to the tutor's question…" if ladder and not ladder.revealed else "Ask about the course material…"
-message = st.chat_input(placeholder, max_chars=services.settings.question_max_chars)
+# A fixed key: the widget stays the same one when its placeholder changes with the ladder, so
+# what the student is typing while the page reruns is not wiped with a new widget.
+message = st.chat_input(placeholder, max_chars=services.settings.question_max_chars, key="ask.input")
 
 if message or step:
     if mode == "socratic":

@@ -65,6 +65,17 @@ def test_a_live_reply_has_the_shape_of_the_same_reply_from_history(ask_page):
     assert _shape(at.chat_message[1]) == live
 
 
+def test_the_message_box_stays_the_same_widget_when_a_socratic_ladder_changes_its_placeholder(ask_page):
+    at = ask_page(["Which electrolyte protects the heart muscle when potassium is high?"])
+    before = at.chat_input[0]
+    at.segmented_control[0].set_value("Socratic").run()
+    at.chat_input[0].set_value(QUESTION).run()
+    at.run()
+    after = at.chat_input[0]
+    assert after.placeholder != before.placeholder  # "Your answer to the tutor's question…"
+    assert after.id == before.id  # one widget throughout: text being typed during a rerun is kept
+
+
 def test_history_survives_a_reload_of_the_same_conversation(ask_page):
     at = ask_page(["Calcium gluconate stabilises the cardiac membrane [1]."])
     at.chat_input[0].set_value(QUESTION).run()
