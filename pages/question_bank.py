@@ -7,6 +7,7 @@ from tutor.content.questions.model import Question, question_problems
 from tutor.ui.auth import staff_only
 from tutor.ui.bank_view import bank_table, edit_form, import_summary, review_card
 from tutor.ui.deps import get_services
+from tutor.ui.drafting_view import discarded_view, drafting_view
 from tutor.ui.errors import shown_errors
 from tutor.ui.notices import confirm
 
@@ -70,18 +71,10 @@ with generate:
             source = st.selectbox("Draft from", sources)
             n = st.slider("Number of drafts", 1, 10, 3)
             go = st.form_submit_button("Draft questions", type="primary", icon=":material/auto_awesome:")
-        st.caption("Drafts pass code checks (valid, distinct options, one best answer, not a near-duplicate, "
-                   "supported by the passage on a second pass) and then wait for your review.")
-        if go:
-            with shown_errors():
-                bar = st.progress(0.0, text="Starting the language model…")
-                try:
-                    report = admin.draft(actor, source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
-                finally:
-                    bar.empty()
-                st.success(f"{len(report.kept)} draft(s) added to the review queue.")
-                for rejected in report.rejected:
-                    st.warning(f"Discarded a draft from {rejected.section or source}: {rejected.failed.detail}")
+        st.caption("Drafts pass code checks (valid, distinct options, not a near-duplicate, the keyed answer "
+                   "supported by the passage) and then wait for your review. Discarded drafts are listed below.")
+        drafting_view(admin, actor, source if go else None, n)
+        discarded_view(admin, actor)
 
 with browse:
     status = st.segmented_control("Status", ["approved", "draft", "rejected"], default="approved")

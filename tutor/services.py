@@ -163,7 +163,7 @@ def build_services(
     drafter = QuestionDrafter(
         registry=registry, bank=bank, embedder=embedder, chat_model=model,
         course_id=settings.course, duplicate_threshold=settings.duplicate_stem_similarity,
-        timeout_s=settings.draft_timeout_s,
+        timeout_s=settings.draft_timeout_s, judge=judge,
     )
     return Services(
         settings=settings,

@@ -122,3 +122,41 @@ def test_review_queue_needs_explanations_before_approval(app: AppTest):
     button(app, "Approve").click().run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["Approved (students see these)"] == "5"
+
+
+def test_a_drafting_run_that_keeps_nothing_warns_and_a_discarded_draft_can_be_rescued(
+        tmp_path: Path, mini_curriculum: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    from tests.markdown_files import write_markdown
+    from tests.question_files import potassium_passage
+
+    write_markdown(mini_curriculum, "renal/potassium-emergencies.md", potassium_passage("Potassium emergencies"),
+                   title="Potassium emergencies", module="Renal")
+    wrong_key = {  # keyed on a drug the passage never calls first-line: the support judge discards it
+        "vignette": "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG.",
+        "asks": "treatment",
+        "options": [{"text": t, "explanation": e} for t, e in (
+            ("Furosemide", "Furosemide is the first drug to give: it lowers potassium within seconds."),
+            ("Calcium gluconate", "Wrong: it has no place here."),
+            ("Insulin with glucose", "Wrong: too slow."),
+            ("Salbutamol", "Wrong: not used."))],
+        "answer": "A",
+        "supporting_quote": "Furosemide lowers potassium within seconds.",
+    }
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([json.dumps(wrong_key)]))
+    monkeypatch.setenv("TUTOR_LLM_PROVIDER", "scripted")
+    monkeypatch.setenv("TUTOR_LLM_SCRIPT", str(script))
+    at = open_signed_in(data_dir)
+    at.switch_page("pages/question_bank.py").run()
+    next(s for s in at.selectbox if s.label == "Draft from").set_value("renal/potassium-emergencies.md")
+    next(s for s in at.slider if s.label == "Number of drafts").set_value(1)
+    button(at, "Draft questions").click().run()
+    assert not at.exception
+    assert not at.success and any("None of the 1 draft(s) passed the checks" in w.value for w in at.warning)
+    [discarded] = [e for e in at.expander if e.label.startswith("A 64-year-old man")]
+    assert any("support judge" in c.value for c in at.caption)
+    button(at, "Send to the review queue").click().run()
+    assert any(t.label == "Review queue (1)" for t in at.tabs)
+    assert not [e for e in at.expander if e.label.startswith("A 64-year-old man")]

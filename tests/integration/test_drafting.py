@@ -18,12 +18,20 @@ PASSAGE = potassium_passage()
 QUOTE = POTASSIUM_QUOTE
 
 
-def draft(stem: str = "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG. Which treatment stabilises the cardiac membrane?",
-          options: list[str] | None = None, answer: str = "B", quote: str = QUOTE) -> str:
+VIGNETTE = "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG."
+EXPLANATIONS = {
+    "Calcium gluconate": "Calcium gluconate stabilises the cardiac membrane within minutes, so it is given first.",
+}
+
+
+def draft(vignette: str = VIGNETTE, options: list[str] | None = None, answer: str = "B", quote: str = QUOTE,
+          asks: str = "treatment", explanations: dict[str, str] | None = None) -> str:
     texts = options or ["Furosemide", "Calcium gluconate", "Insulin with glucose", "Salbutamol", "Sodium bicarbonate"]
+    said = {**EXPLANATIONS, **(explanations or {})}
     return json.dumps({
-        "stem": stem,
-        "options": [{"text": t, "explanation": f"Why {t} is or is not right."} for t in texts],
+        "vignette": vignette,
+        "asks": asks,
+        "options": [{"text": t, "explanation": said.get(t, f"Why {t} is or is not right.")} for t in texts],
         "answer": answer,
         "supporting_quote": quote,
     })
@@ -40,10 +48,12 @@ def curriculum(tmp_path):
     return folder
 
 
-def services_with(settings, embedder, curriculum, tmp_path, replies):
+def services_with(settings, embedder, curriculum, tmp_path, replies, *, judge: bool = False):
+    """Without the judge, a second model pass checks faithfulness (the replies script it); with it, the judge."""
     model = ScriptedChatModel(replies=replies)
     services = build_services(
-        settings.model_copy(update={"content_dir": curriculum, "questions_dir": tmp_path / "none"}),
+        settings.model_copy(update={"content_dir": curriculum, "questions_dir": tmp_path / "none",
+                                    "relevance_judge": judge}),
         embedder=embedder, chat_model=model,
     )
     assert services.ingest_bundled_content().ok
@@ -59,6 +69,7 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
     assert report.rejected == []
     [queued] = services.questions.queue(DR_LEE)
     assert queued.id == question.id and queued.status == "draft" and queued.origin == "generated"
+    assert question.stem == f"{VIGNETTE} What is the most appropriate treatment?"  # the lead-in written by code
     assert [g["name"] for g in queued.checks["gates"]] == [
         "schema", "distinct_options", "lead_in", "not_duplicate", "one_best_answer", "supported"]
     assert question.references[0].chunk_id  # cites the exact passage it was drafted from
@@ -85,12 +96,12 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
         (["this is not JSON"], "schema", "not valid"),
         ([draft(answer="F")], "schema", "answer"),
         ([draft(options=["Furosemide", "Calcium gluconate", "calcium  gluconate", "Salbutamol"])], "distinct_options", "B and C"),
-        ([draft(stem="A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG.")], "lead_in", "question"),
+        ([draft(asks="prognosis")], "schema", "asks"),
         ([draft(), verdict(also=["C"])], "one_best_answer", "C"),
         ([draft(), verdict(best="C")], "supported", "chose C"),
         ([draft(quote="Calcium always cures everything."), verdict(quote="Calcium always cures everything.")], "supported", "word for word"),
     ],
-    ids=["not-json", "bad-key", "duplicate-options", "no-lead-in", "two-correct", "checker-disagrees", "invented-quote"],
+    ids=["not-json", "bad-key", "duplicate-options", "unknown-kind", "two-correct", "checker-disagrees", "invented-quote"],
 )
 def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum, tmp_path, replies, gate, reason):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, replies)
@@ -99,6 +110,45 @@ def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum,
     [rejected] = report.rejected
     assert rejected.failed.name == gate and reason in rejected.failed.detail
     assert services.questions.queue(DR_LEE) == []
+    kept = [item.id for item in services.questions.discarded(DR_LEE)]
+    if gate in ("one_best_answer", "supported"):  # a whole question: kept to read and rescue
+        assert kept == [rejected.question_id] and rejected.question_id
+    else:  # it never became a question
+        assert kept == [] and rejected.question_id is None
+
+
+def test_a_vignette_that_asks_its_own_question_gets_the_code_lead_in_instead(settings, embedder, curriculum, tmp_path):
+    services, _ = services_with(settings, embedder, curriculum, tmp_path,
+                                [draft(vignette=f"{VIGNETTE} What would you give him first?", asks="next_step"), verdict()])
+    [question] = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1).kept
+    assert question.stem == f"{VIGNETTE} What is the most appropriate next step in management?"
+
+
+def test_with_the_judge_a_supported_key_is_kept_without_a_second_model_pass(settings, embedder, curriculum, tmp_path):
+    services, model = services_with(settings, embedder, curriculum, tmp_path, [draft()], judge=True)
+    report = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1)
+    [question] = report.kept
+    assert len(model.prompts_seen) == 1  # the judge, not a verifier call, checked faithfulness
+    [queued] = services.questions.queue(DR_LEE)
+    assert [g["name"] for g in queued.checks["gates"]] == ["schema", "distinct_options", "lead_in", "not_duplicate", "supported"]
+    assert "support judge" in queued.checks["gates"][-1]["detail"]
+    assert report.seconds > 0 and report.seconds_per_kept == report.seconds
+
+
+def test_with_the_judge_an_unsupported_key_is_discarded_and_can_be_rescued(settings, embedder, curriculum, tmp_path):
+    wrong = {"Furosemide": "Furosemide is the first drug to give because it lowers potassium within seconds."}
+    services, _ = services_with(settings, embedder, curriculum, tmp_path,
+                                [draft(answer="A", explanations=wrong)], judge=True)
+    report = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1)
+    assert report.kept == []
+    [rejected] = report.rejected
+    assert rejected.failed.name == "supported" and "support judge" in rejected.failed.detail
+    [discarded] = services.questions.discarded(DR_LEE)
+    assert discarded.status == "rejected" and "support judge" in discarded.review_note
+    services.questions.rescue(DR_LEE, discarded.id)
+    [queued] = services.questions.queue(DR_LEE)
+    assert queued.id == discarded.id and "Rescued by dr-lee" in queued.review_note
+    assert services.questions.discarded(DR_LEE) == []
 
 
 def test_a_near_duplicate_of_an_existing_stem_is_rejected(settings, embedder, curriculum, tmp_path):

@@ -58,9 +58,11 @@ def export_command(fmt: str, status: str, output: Path | None) -> None:
 def generate(source: str, n: int, as_json: bool) -> None:
     """Draft questions from SOURCE with the configured model into the review queue.
 
-    Every draft passes code checks first (valid, one best answer, distinct options, not a
-    near-duplicate, supported by the passage on a second pass); none reaches students
-    before an instructor approves it.
+    Every draft passes code checks first (valid, distinct options, not a near-duplicate,
+    the keyed answer supported by the passage: by the support judge, or without it by a
+    second model pass); none reaches students before an instructor approves it. Drafts
+    that fail a check are kept as rejected, with why, to read or rescue on the Question
+    bank page.
     """
     services = build()
     if not as_json:
@@ -71,11 +73,14 @@ def generate(source: str, n: int, as_json: bool) -> None:
         emit_json({
             "source": report.source,
             "kept": [question.model_dump(mode="json") for question in report.kept],
-            "rejected": [{"section": r.section, "stem": r.stem, "gate": r.failed.name, "reason": r.failed.detail}
-                         for r in report.rejected],
+            "rejected": [{"section": r.section, "stem": r.stem, "gate": r.failed.name, "reason": r.failed.detail,
+                          "question_id": r.question_id} for r in report.rejected],
+            "seconds": round(report.seconds, 1),
+            "seconds_per_kept": None if report.seconds_per_kept is None else round(report.seconds_per_kept, 1),
         })
         return
-    click.echo(f"{len(report.kept)} draft(s) added to the review queue, {len(report.rejected)} rejected by the checks.")
+    click.echo(f"{len(report.kept)} draft(s) added to the review queue, {len(report.rejected)} rejected by the checks "
+               f"({report.seconds:.0f} s).")
     for question in report.kept:
         click.echo(f"  + {question.id}: {question.stem[:90]}")
     for rejected in report.rejected:

@@ -81,6 +81,16 @@ class BankAdmin:
         actor.require_staff()
         return self._drafter.draft(source, n, progress)
 
+    def discarded(self, actor: Actor) -> list[BankQuestion]:
+        """Generated drafts the automatic checks discarded, newest first, with why."""
+        actor.require_staff()
+        return self._bank.discarded(self._course)
+
+    def rescue(self, actor: Actor, question_id: str) -> BankQuestion:
+        """The instructor disagrees with the checks: a discarded draft goes into the review queue."""
+        actor.require_staff()
+        return self._bank.rescue(question_id, reviewer=actor.username)
+
     def queue(self, actor: Actor) -> list[BankQuestion]:
         """Drafts waiting for review, oldest first."""
         actor.require_staff()

@@ -14,6 +14,9 @@ draft never costs a second model call:
    option as also correct;
 5. ``supported``: the verifier picks the keyed answer and the supporting sentence is
    found word for word in the passage (a paraphrase or an invented quote fails).
+
+Where the support judge is on, 4 and 5 are replaced by :func:`judged_supported`: the
+judge reads the keyed option with its explanation against the passage.
 """
 
 from __future__ import annotations
@@ -95,3 +98,12 @@ def supported(question: Question, verdict: Verdict, passage: str, draft_quote: s
 def quote_in_passage(quote: str, passage: str) -> bool:
     wanted = normalise_text(quote)
     return len(wanted) >= MIN_QUOTE_CHARS and wanted in normalise_text(passage)
+
+
+def judged_supported(probability: float, threshold: float, quote: str | None) -> Gate:
+    """The support judge's verdict on the keyed option and its explanation against the passage."""
+    if probability < threshold:
+        return Gate("supported", False, f"the support judge does not find the keyed answer in the passage "
+                                        f"(p={probability:.2f} < {threshold:.2f})")
+    said = f"; the passage says: \u201c{quote.strip()}\u201d" if quote else ""
+    return Gate("supported", True, f"the support judge finds the keyed answer in the passage (p={probability:.2f}){said}")
