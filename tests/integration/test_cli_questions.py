@@ -76,10 +76,10 @@ def test_generate_puts_checked_drafts_in_the_review_queue(run, tmp_path: Path):
     quote = POTASSIUM_QUOTE
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
-        json.dumps({"stem": "A man with potassium 7.2 mmol/L has broad QRS complexes. What protects the heart first?",
-                    "options": [{"text": t, "explanation": f"About {t}."} for t in ("Furosemide", "Calcium gluconate", "Insulin", "Salbutamol")],
-                    "answer": "B", "supporting_quote": quote}),
-        json.dumps({"best": "B", "also_correct": [], "quote": quote}),
+        json.dumps({"vignette": "A man with potassium 7.2 mmol/L has broad QRS complexes.", "asks": "treatment",
+                    "options": [{"text": t, "explanation": f"About {t}."} for t in ("Furosemide", "Insulin", "Salbutamol")]
+                    + [{"text": "Calcium gluconate", "explanation": "It stabilises the cardiac membrane within minutes."}],
+                    "answer": "D", "supporting_quote": quote}),
     ]))
     scripted = {"TUTOR_LLM_PROVIDER": "scripted", "TUTOR_LLM_SCRIPT": str(script)}
 
@@ -87,11 +87,11 @@ def test_generate_puts_checked_drafts_in_the_review_queue(run, tmp_path: Path):
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert len(report["kept"]) == 1 and report["rejected"] == []
+    assert len(report["kept"]) == 1 and report["rejected"] == [] and report["seconds_per_kept"] > 0
     drafts = run("questions", "export", "--status", "draft", "--format", "yaml")
-    assert "What protects the heart first?" in drafts.stdout
+    assert "What is the most appropriate treatment?" in drafts.stdout  # the lead-in written by code
     approved = run("questions", "export", "--format", "yaml")
-    assert "What protects the heart first?" not in approved.stdout  # not for students until approved
+    assert "What is the most appropriate treatment?" not in approved.stdout  # not for students until approved
 
     missing = run("questions", "generate", "--source", "nowhere.md", extra_env=scripted)
     assert missing.exit_code == 1 and "not in the library" in missing.stderr

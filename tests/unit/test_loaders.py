@@ -312,11 +312,40 @@ def test_pdf_pages_and_outline_paths():
     assert "More heart failure text." in doc.sections[3].text
 
 
-def test_pdf_without_outline_has_empty_paths_and_stem_title():
-    doc = load_document(make_pdf([("A", "one"), ("B", "two")], outline=False), "dir/Lecture 3.pdf")
+def test_pdf_without_outline_or_headings_has_empty_paths_and_stem_title():
+    doc = load_document(make_pdf([(None, "one"), (None, "two")], outline=False), "dir/Lecture 3.pdf")
     assert doc.meta.title == "Lecture 3"
     assert [s.heading_path for s in doc.sections] == [(), ()]
     assert [s.page for s in doc.sections] == [1, 2]
+
+
+@pytest.mark.parametrize("title", [None, "(anonymous)", "untitled", "Microsoft Word - handout.docx", "slides.pptx"])
+def test_pdf_without_outline_takes_sections_from_its_drawn_headings_and_a_generic_title_from_the_first(title):
+    pages = [("Anaphylaxis", "Anaphylaxis is a severe systemic reaction.\n\nIt needs adrenaline."),
+             ("Management", "Give intramuscular adrenaline 0.5 mg."), (None, "Observe for a biphasic reaction.")]
+    doc = load_document(make_pdf(pages, title=title, outline=False), "uploads/handout.pdf")
+    assert doc.meta.title == "Anaphylaxis"
+    assert [(s.heading_path, s.page) for s in doc.sections] == [
+        (("Anaphylaxis",), 1), (("Management",), 2), (("Management",), 3)]  # a heading carries over to later pages
+    assert doc.sections[0].text.splitlines()[0] != "Anaphylaxis"  # the heading is the path, not body text
+
+
+def test_a_real_metadata_title_is_kept_over_the_first_heading():
+    doc = load_document(make_pdf([("Anaphylaxis", "Give adrenaline.")], title="Allergy emergencies", outline=False), "a.pdf")
+    assert doc.meta.title == "Allergy emergencies"
+
+
+def test_drawn_heading_rules_on_runs():
+    from tutor.content.loaders.pdf_headings import Run, body_size, headings, levels
+
+    runs = [Run("Renal medicine", 20, False), Run("Acute kidney injury", 15, False), Run("Creatinine rises.", 10, False),
+            Run("Staging", 10, True), Run("Stage 1 is a rise of 1.5 to 1.9 times baseline over seven days.", 10, False),
+            Run("bold in a sentence", 10, True)]
+    body = body_size(runs)
+    lines = {"Renal medicine", "Acute kidney injury", "Creatinine rises.", "Staging"}
+    found = headings(runs, body, lines)
+    assert [text for text, _ in found] == ["Renal medicine", "Acute kidney injury", "Staging"]
+    assert [levels([size for _, size in found])[size] for _, size in found] == [1, 2, 3]
 
 
 def test_pdf_blank_pages_are_skipped_but_numbering_kept():

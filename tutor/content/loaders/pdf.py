@@ -1,13 +1,17 @@
-"""PDF loader (pypdf): one section per page, headings from the outline.
+"""PDF loader (pypdf): one section per page, headings from the outline or from the drawn text.
 
 * Each page with extractable text becomes a :class:`~tutor.domain.Section` with its
   1-based ``page`` number, so citations can point at a page.
 * The heading path of a page is the path of the last outline entry (bookmark) that
   starts at or before that page; nested bookmarks give nested paths. Pages before the
-  first bookmark, and every page of a PDF without an outline, get an empty path. A
-  broken outline is ignored rather than failing the document: the text is what matters.
-* Title: the document information ``/Title``, else the file stem. ``untitled`` counts as
-  no title: reportlab writes it into every PDF whose author set none.
+  first bookmark get an empty path. A broken outline is ignored rather than failing the
+  document: the text is what matters.
+* A PDF without an outline gets its headings from how the text is drawn (larger than the
+  body, or a bold line on its own: :mod:`tutor.content.loaders.pdf_headings`), and its
+  pages are split into sections at them.
+* Title: the document information ``/Title`` unless it names nothing ("(anonymous)",
+  "untitled", a file name: reportlab and many exporters write such titles), else the
+  document's first heading, else the file stem.
 * Encryption: pypdf already tries the empty user password (the common "owner password
   only" PDF that any viewer opens); if that does not open it the file is an
   :class:`~tutor.errors.EncryptedDocument`. AES-encrypted files need the optional
@@ -29,6 +33,8 @@ import io
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
+from tutor.content.loaders import pdf_headings
+from tutor.content.loaders.pdf_headings import Run
 from tutor.content.loaders.pdf_visibility import visible_page
 from tutor.content.loaders.source_names import source_stem
 from tutor.content.text_cleaning import clean_text
@@ -57,19 +63,72 @@ def _load(data: bytes, source: str) -> LoadedDocument:
     if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
         raise EncryptedDocument(source)
     starts = _outline_starts(reader)
-    start_pages = [page for page, _ in starts]
-    sections = []
+    pages: list[tuple[int, str, list[Run]]] = []
     for index, page in enumerate(reader.pages):
-        text = clean_text(visible_page(page)[0].extract_text() or "").strip()
-        if not text:
-            continue
-        at = bisect.bisect_right(start_pages, index)
-        path = starts[at - 1][1] if at else ()
-        sections.append(Section(heading_path=path, text=text, page=index + 1))
+        runs: list[Run] = []
+        visible = visible_page(page)[0]
+        raw = visible.extract_text() if starts else visible.extract_text(visitor_text=_collect(runs))
+        pages.append((index, clean_text(raw or "").strip(), runs))
+    sections = _by_outline(pages, starts) if starts else _by_drawn_headings(pages)
     if not sections:
         raise EmptyDocument(source, NO_TEXT_REASON)
-    meta = DocumentMeta(title=_info_title(reader) or source_stem(source))
-    return LoadedDocument(source=source, kind="pdf", meta=meta, sections=tuple(sections))
+    title = _info_title(reader)
+    if pdf_headings.is_generic_title(title):
+        title = next((s.heading_path[0] for s in sections if s.heading_path), None) or source_stem(source)
+    return LoadedDocument(source=source, kind="pdf", meta=DocumentMeta(title=title), sections=tuple(sections))
+
+
+def _by_outline(pages: list[tuple[int, str, list[Run]]], starts: list[tuple[int, tuple[str, ...]]]) -> list[Section]:
+    start_pages = [page for page, _ in starts]
+    sections = []
+    for index, text, _ in pages:
+        if text:
+            at = bisect.bisect_right(start_pages, index)
+            sections.append(Section(heading_path=starts[at - 1][1] if at else (), text=text, page=index + 1))
+    return sections
+
+
+def _by_drawn_headings(pages: list[tuple[int, str, list[Run]]]) -> list[Section]:
+    """Pages split at the headings drawn on them; a heading's path carries over to later pages."""
+    body = pdf_headings.body_size([run for _, _, runs in pages for run in runs])
+    found = [pdf_headings.headings(runs, body, {_norm(line) for line in text.splitlines()}) for _, text, runs in pages]
+    level_of = pdf_headings.levels([size for heads in found for _, size in heads])
+    path: list[tuple[int, str]] = []
+    sections: list[Section] = []
+    for (index, text, _), heads in zip(pages, found):
+        size_of = {_norm(heading): size for heading, size in heads}
+        lines: list[str] = []
+        for line in text.splitlines():
+            size = size_of.get(_norm(line))
+            if size is None:
+                lines.append(line)
+                continue
+            _add(sections, path, lines, index)
+            lines = []
+            level = level_of[size]
+            path = [entry for entry in path if entry[0] < level] + [(level, _norm(line))]
+        _add(sections, path, lines, index)
+    return sections
+
+
+def _add(sections: list[Section], path: list[tuple[int, str]], lines: list[str], index: int) -> None:
+    text = "\n".join(lines).strip()
+    if text:
+        sections.append(Section(heading_path=tuple(heading for _, heading in path), text=text, page=index + 1))
+
+
+def _norm(text: str) -> str:
+    return " ".join(clean_text(text).split())
+
+
+def _collect(runs: list[Run]):
+    """A pypdf ``visitor_text`` that records each run of text with its drawn size and boldness."""
+    def visit(text, cm, tm, font, size) -> None:
+        if text and text.strip():
+            scale = abs(tm[3] * cm[3]) if tm and cm and tm[3] and cm[3] else 1.0
+            name = str((font or {}).get("/BaseFont", "")) if hasattr(font, "get") else ""
+            runs.append(Run(_norm(text), float(size or 0) * scale, "bold" in name.lower() or "black" in name.lower()))
+    return visit
 
 
 def _outline_starts(reader: PdfReader) -> list[tuple[int, tuple[str, ...]]]:
@@ -108,8 +167,4 @@ def _info_title(reader: PdfReader) -> str | None:
         title = info.title if info is not None else None
     except Exception:  # a damaged /Info dictionary is not worth failing the document for
         return None
-    text = clean_text(str(title or "")).strip()
-    return None if text.casefold() in _PLACEHOLDER_TITLES else text
-
-
-_PLACEHOLDER_TITLES = frozenset({"", "untitled"})
+    return clean_text(str(title or "")).strip() or None
