@@ -6,6 +6,7 @@ from tutor.ui.auth import staff_only
 from tutor.ui.case_library_view import case_library_tab
 from tutor.ui.components import documents_table, ingest_summary
 from tutor.ui.deps import get_services
+from tutor.ui.document_view import document_editor
 from tutor.ui.errors import shown_errors
 from tutor.ui.held_uploads_view import held_uploads_section
 
@@ -23,6 +24,8 @@ with material:
             accept_multiple_files=True,
             max_upload_size=limit,
         )
+        module = st.text_input("Module for these files (optional)", max_chars=80,
+                               placeholder=", ".join(sorted({d.module for d in services.documents() if d.module}))[:120])
         submitted = st.form_submit_button("Add to library", type="primary", icon=":material/upload:")
 
     if submitted:
@@ -35,6 +38,7 @@ with material:
                     actor,
                     [(f.name, f.getvalue()) for f in files],
                     lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
+                    module=module,
                 )
                 bar.empty()
                 ingest_summary(report)
@@ -47,6 +51,8 @@ with material:
         st.info("No documents yet. Upload course material above; it becomes searchable as soon as it is indexed.")
     else:
         documents_table(documents)
+        with st.expander("Edit a document's title and module, and preview its passages"):
+            document_editor(services, actor, documents)
         with st.expander("Remove a document or rebuild the index"):
             by_label = {f"{d.title} ({d.source})": d for d in documents}
             with st.form("remove"):

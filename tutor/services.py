@@ -19,10 +19,11 @@ from langchain_core.language_models import BaseChatModel
 from tutor.bank.store import QuestionBank
 from tutor.cases.store import CaseLibrary
 from tutor.domain import HeldUpload, IngestReport, SearchResult, SourceDoc
+from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder, build_embedder
 from tutor.index.ingest import Ingestor, Progress
 from tutor.index.parse_sandbox import ParseFunction
-from tutor.index.registry import LibraryRegistry
+from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
 from tutor.judge.model import RelevanceJudge, build_judge
@@ -79,10 +80,11 @@ class Services:
         return self.registry.count_chunks() == 0
 
     # Library changes (staff only) may move or replace passages: citations are resolved again after each.
-    def ingest_uploads(self, actor: Actor, files: list[tuple[str, bytes]], progress: Progress | None = None) -> IngestReport:
+    def ingest_uploads(self, actor: Actor, files: list[tuple[str, bytes]], progress: Progress | None = None,
+                       module: str | None = None) -> IngestReport:
         actor.require_staff()
         try:
-            return self.ingestor.ingest_uploads(files, progress, uploaded_by=actor.username)
+            return self.ingestor.ingest_uploads(files, progress, uploaded_by=actor.username, module=module)
         finally:
             self.links.invalidate()
 
@@ -103,6 +105,27 @@ class Services:
         """Drop a held file (its bytes are deleted; who and when are kept)."""
         actor.require_staff()
         self.ingestor.discard(held_id, reason=reason, by=actor.username)
+
+    def edit_document(self, actor: Actor, doc_id: str, *, title: str, module: str | None) -> None:
+        """An instructor's title and module for a document (students see them in citations and filters)."""
+        actor.require_staff()
+        title, module = " ".join((title or "").split()), " ".join((module or "").split()) or None
+        if not title:
+            raise InvalidQuery("Give the document a title: students see it on every citation.")
+        if len(title) > 200 or (module and len(module) > 80):
+            raise InvalidQuery("Keep the title under 200 characters and the module under 80.")
+        if self.registry.get(doc_id) is None:
+            raise InvalidQuery("That document is no longer in the library.")
+        try:
+            self.ingestor.relabel(doc_id, title=title, module=module)
+        finally:
+            self.links.invalidate()
+
+    def passages(self, actor: Actor, doc_id: str) -> list[ChunkRow]:
+        """A document's passages in order, for the instructor's preview."""
+        actor.require_staff()
+        doc = self.registry.get(doc_id)
+        return self.registry.chunk_rows_for_source(doc.source) if doc else []
 
     def delete_document(self, actor: Actor, doc_id: str) -> int:
         actor.require_staff()

@@ -93,6 +93,36 @@ def test_library_upload_indexes_good_files_and_names_the_bad_ones(app: AppTest):
     assert "anaphylaxis.pdf · Anaphylaxis · p. 1" in [_plain(c.value) for c in app.caption]
 
 
+def test_an_anonymous_pdf_gets_its_heading_as_title_the_chosen_module_and_can_be_relabelled(app: AppTest):
+    app.switch_page("pages/library.py").run()
+    pdf = make_pdf([("Anaphylaxis", "Anaphylaxis is a severe, life-threatening systemic hypersensitivity reaction."),
+                    ("Management", "Give intramuscular adrenaline 0.5 mg into the anterolateral thigh.")],
+                   title="(anonymous)", outline=False)
+    app.file_uploader[0].set_value([("handout.pdf", pdf, "application/pdf")])
+    next(t for t in app.text_input if t.label.startswith("Module for these files")).input("Emergencies")
+    app.button[0].click().run()
+    assert not app.exception
+    table = app.dataframe[0].value.set_index("Source")
+    assert table.loc["handout.pdf", "Title"] == "Anaphylaxis" and table.loc["handout.pdf", "Module"] == "Emergencies"
+
+    next(s for s in app.selectbox if s.label == "Document").set_value("Anaphylaxis (handout.pdf)").run()
+    previews = _plain(" ".join(m.value for m in app.markdown))
+    assert "Management · p. 2" in previews and "Anaphylaxis · p. 1" in previews  # sections from the drawn headings
+    next(t for t in app.text_input if t.label.startswith("Title")).input("Anaphylaxis in adults")
+    next(t for t in app.text_input if t.label == "Module").input("Immunology")
+    next(b for b in app.button if b.label == "Save").click().run()
+    assert not app.exception and not app.error
+    table = app.dataframe[0].value.set_index("Source")
+    assert table.loc["handout.pdf", "Title"] == "Anaphylaxis in adults" and table.loc["handout.pdf", "Module"] == "Immunology"
+
+    app.switch_page("pages/search.py").run()
+    assert "Immunology" in app.selectbox[0].options and "Emergencies" not in app.selectbox[0].options
+    app.text_input[0].input("dose of adrenaline for anaphylaxis")
+    app.selectbox[0].set_value("Immunology")
+    app.button[0].click().run()
+    assert any("Anaphylaxis in adults" in _plain(m.value) for m in app.markdown)  # the new title, under the new module
+
+
 def test_library_remove_needs_confirmation(app: AppTest):
     app.switch_page("pages/library.py").run()
     remove = next(b for b in app.button if b.label == "Remove")

@@ -199,3 +199,20 @@ def test_hybrid_search_similarities_stay_cosine(settings: Settings, embedder, mi
     cosine_only = build_services(settings.model_copy(update={"hybrid_search": True, "relevance_judge": False}),
                                  embedder=embedder).search("peaked T waves").hits[0]
     assert np.isclose(cosine_only.score, expected, atol=1e-3)  # with the judge off, the score is the cosine
+
+
+def test_an_instructors_title_and_module_apply_to_search_and_survive_a_reupload(services: Services):
+    services.ingest_uploads(DR_LEE, [("notes.md", b"# Notes\nAdrenaline 0.5 mg intramuscularly treats anaphylaxis.\n")],
+                            module="Emergencies")
+    [doc] = [d for d in services.documents() if d.source == "notes.md"]
+    assert doc.module == "Emergencies"
+    services.edit_document(DR_LEE, doc.doc_id, title="Anaphylaxis notes", module="Immunology")
+    hits = services.search("adrenaline for anaphylaxis", 3, {"module": "Immunology"}).hits
+    assert hits and {(h.doc_title, h.module) for h in hits} == {("Anaphylaxis notes", "Immunology")}
+    assert services.search("adrenaline for anaphylaxis", 3, {"module": "Emergencies"}).hits == ()
+
+    services.ingest_uploads(DR_LEE, [("notes.md", b"# Notes\nAdrenaline 0.5 mg IM treats anaphylaxis; repeat in 5 minutes.\n")])
+    [doc] = [d for d in services.documents() if d.source == "notes.md"]
+    assert (doc.title, doc.module) == ("Anaphylaxis notes", "Immunology")
+    with pytest.raises(InvalidQuery, match="title"):
+        services.edit_document(DR_LEE, doc.doc_id, title="  ", module=None)

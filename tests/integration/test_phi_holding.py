@@ -219,5 +219,6 @@ def test_a_library_from_before_this_feature_gains_the_held_table(tmp_path: Path)
     previous()(m001_create_documents_and_chunks)
     SQLiteFile(tmp_path / "library.db", previous)
     registry = LibraryRegistry(tmp_path / "library.db")
-    assert registry.applied_migrations() == ["m001_create_documents_and_chunks", "m002_create_held_uploads"]
+    assert registry.applied_migrations() == ["m001_create_documents_and_chunks", "m002_create_held_uploads",
+                                             "m003_add_instructor_labels"]
     assert registry.held_uploads() == []

@@ -79,6 +79,7 @@ class _Item:
     read: Callable[[], bytes]
     size: int
     uploaded_by: str = ""
+    module: str | None = None  # the module an instructor chose for an upload
     release: str | None = None  # "redact" | "as_is": an instructor's decision on a held file (not screened again)
 
 
@@ -150,13 +151,13 @@ class Ingestor:
         return self.ingest_uploads([(filename, data)], progress)
 
     def ingest_uploads(self, files: list[tuple[str, bytes]], progress: Progress | None = None,
-                       *, uploaded_by: str = "") -> IngestReport:
+                       *, uploaded_by: str = "", module: str | None = None) -> IngestReport:
         progress = progress or _no_progress
         started = time.perf_counter()
         batch = _Batch()
         items = [
             _Item(source=upload_source_name(name), root=UPLOAD_ROOT, read=(lambda d=data: d), size=len(data),
-                  uploaded_by=uploaded_by)
+                  uploaded_by=uploaded_by, module=(module or "").strip() or None)
             for name, data in files
         ]
         self._run(items, batch, progress)
@@ -332,14 +333,16 @@ class Ingestor:
         self, document: LoadedDocument, doc_id: str, item: _Item, content_hash: str, size: int, n_chunks: int
     ) -> dict:
         meta = document.meta
+        title_set, module_set = self.registry.labels_set(doc_id)  # an instructor's labels outlive a re-upload
+        module = (module_set or None) if module_set is not None else (meta.module or item.module)
         return {
             "doc_id": doc_id,
             "course": meta.course or self.settings.course,
             "source": item.source,
             "root": item.root,
             "kind": document.kind,
-            "title": meta.title or PurePosixPath(item.source).stem,
-            "module": meta.module,
+            "title": title_set or meta.title or PurePosixPath(item.source).stem,
+            "module": module,
             "topic": meta.topic,
             "objectives": json.dumps(list(meta.objectives)),
             "tags": json.dumps(list(meta.tags)),
@@ -353,6 +356,10 @@ class Ingestor:
     @staticmethod
     def _extra(course: str, module: str | None) -> dict:
         return {"course": course, "module": module}
+
+    def relabel(self, doc_id: str, *, title: str, module: str | None) -> None:
+        """An instructor's title and module for a document; its passages are re-labelled, not re-embedded."""
+        self.index.relabel(self.registry.set_labels(doc_id, title=title, module=module), {"module": module})
 
     def _remove(self, doc_id: str) -> int:
         removed = self.registry.delete_document(doc_id)

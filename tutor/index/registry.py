@@ -97,6 +97,13 @@ def m002_create_held_uploads(db):
     db["held_uploads"].create_index(["status", "held_at"])
 
 
+@MIGRATIONS()
+def m003_add_instructor_labels(db):
+    """An instructor's own title and module for a document: they survive a re-upload of the file."""
+    db["documents"].add_column("title_set", str)
+    db["documents"].add_column("module_set", str)
+
+
 @dataclass(frozen=True)
 class HeldBytes:
     """A held file's bytes and where it came from, for a release."""
@@ -239,6 +246,22 @@ class LibraryRegistry:
                 pk="chunk_id",
             )
         return stale
+
+    def labels_set(self, doc_id: str) -> tuple[str | None, str | None]:
+        """(title, module) an instructor gave the document, each None when not set."""
+        with self.file.read() as db:
+            row = db.execute("select title_set, module_set from documents where doc_id = ?", [doc_id]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def set_labels(self, doc_id: str, *, title: str, module: str | None) -> set[str]:
+        """An instructor's title and module (None: no module); returns the document's chunk ids."""
+        with self.file.write() as db:
+            updated = db.execute(
+                "update documents set title = ?, module = ?, title_set = ?, module_set = ? where doc_id = ?",
+                [title, module, title, module or "", doc_id]).rowcount
+            if not updated:
+                return set()
+            return {r[0] for r in db.execute("select chunk_id from chunks where doc_id = ?", [doc_id])}
 
     def delete_document(self, doc_id: str) -> set[str]:
         """Remove a document and its chunks; return the removed chunk ids."""

@@ -124,6 +124,21 @@ class ChromaIndex:
                 metadatas=[_metadata(c, e) for c, e in zip(part, extra[start : start + _UPSERT_BATCH])],
             )
 
+    def relabel(self, ids: Iterable[str], labels: dict[str, Any]) -> None:
+        """Change metadata (a document's module) of stored chunks without re-embedding them."""
+        ids = list(ids)
+        for start in range(0, len(ids), _UPSERT_BATCH):
+            part = ids[start : start + _UPSERT_BATCH]
+            found = self._collection.get(ids=part, include=["metadatas"])
+            metadatas = []
+            for meta in found["metadatas"]:
+                merged = {**(meta or {}), **{k: v for k, v in labels.items() if v is not None}}
+                for key in [k for k, v in labels.items() if v is None]:
+                    merged.pop(key, None)
+                metadatas.append(merged)
+            if found["ids"]:
+                self._collection.update(ids=found["ids"], metadatas=metadatas)
+
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), _UPSERT_BATCH):
