@@ -29,6 +29,21 @@ def test_a_fresh_installation_creates_its_administrator_first(data_dir: Path):
     at.switch_page("pages/accounts.py").run()  # only an admin's navigation has it
     assert not at.exception and at.title[0].value == "Accounts"
     assert at.dataframe[0].value["Username"].tolist() == ["root"]
+    assert at.dataframe[0].value["Last sign-in"].notna().all()  # creating the account signed them in
+
+    fields = {t.label: t for t in at.text_input}
+    fields["Username"].input("ada")
+    fields["Name"].input("Ada Lovelace")
+    fields["First password (10 characters or more)"].input("short")
+    next(b for b in at.button if b.label == "Add account").click().run()
+    assert at.error  # refused: too short, and what was typed is still there to fix
+    fields = {t.label: t for t in at.text_input}
+    assert (fields["Username"].value, fields["Name"].value) == ("ada", "Ada Lovelace")
+    fields["First password (10 characters or more)"].input(PASSWORD)
+    next(b for b in at.button if b.label == "Add account").click().run()
+    assert not at.error and at.dataframe[0].value["Username"].tolist() == ["ada", "root"]
+    fields = {t.label: t for t in at.text_input}
+    assert fields["Username"].value == "" and fields["Name"].value == ""  # a success starts an empty form
 
 
 def test_a_wrong_password_says_so_and_signs_nobody_in(data_dir: Path):

@@ -79,6 +79,7 @@ class AccountService:
         if not self.needs_first_admin():
             raise AccessDenied("This installation already has an administrator: sign in instead.")
         learner = self._create(username, display_name, "admin", password)
+        self._store.signed_in(learner.id)  # creating the account signs them in: "last sign-in" is now
         return Actor.of(learner)
 
     def sign_in(self, username: str, password: str) -> Actor:
@@ -131,6 +132,7 @@ class AccountService:
         if learner is None or not learner.active:
             self._sessions.revoke(remembered.token)
             return None
+        self._store.signed_in(learner.id)  # a resumed browser is a sign-in too
         return Actor.of(learner), remembered
 
     def forget(self, token: str | None) -> None:

@@ -9,6 +9,8 @@ from tutor.modes.accounts import ROLES
 from tutor.ui.errors import shown_errors
 from tutor.ui.notices import confirm
 
+_ADD_GENERATION = "account.add.generation"
+
 
 def accounts_screen(services, actor: Actor) -> None:
     accounts = services.accounts.accounts(actor)
@@ -19,16 +21,21 @@ def accounts_screen(services, actor: Actor) -> None:
         hide_index=True,
     )
     add, change = st.columns(2)
-    with add, st.form("account.add", clear_on_submit=True):
+    # The form keeps what was typed when the account is refused (a taken name, a short password);
+    # after a success a new generation of its widgets starts empty.
+    generation = st.session_state.setdefault(_ADD_GENERATION, 0)
+    with add, st.form("account.add"):
         st.markdown("**Add an account**")
-        username = st.text_input("Username")
-        name = st.text_input("Name")
-        role = st.selectbox("Role", ROLES)
-        password = st.text_input("First password (10 characters or more)", type="password", autocomplete="new-password")
+        username = st.text_input("Username", key=f"account.add.username.{generation}")
+        name = st.text_input("Name", key=f"account.add.name.{generation}")
+        role = st.selectbox("Role", ROLES, key=f"account.add.role.{generation}")
+        password = st.text_input("First password (10 characters or more)", type="password", autocomplete="new-password",
+                                 key=f"account.add.password.{generation}")
         if st.form_submit_button("Add account", type="primary", icon=":material/person_add:"):
             with shown_errors() as outcome:
                 services.accounts.add(actor, username, name, role, password)
             if outcome.ok:
+                st.session_state[_ADD_GENERATION] = generation + 1
                 confirm(f"Added {username}. Give them the password through a safe channel.")
     with change:
         by_name = {a.username: a for a in accounts}
