@@ -7,7 +7,6 @@ from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors
 from tutor.ui.auth import signed_in
 
-st.title("Clinical cases")
 with shown_errors():
     services = get_services()
     cases_screen(services, signed_in())

@@ -133,6 +133,8 @@ def test_an_instructor_reviews_a_completed_case_and_overrides_its_score(app: App
     click(app, "Finish the case")
 
     app.switch_page("pages/case_reviews.py").run()
+    [row] = app.dataframe[0].value.to_dict("records")
+    assert isinstance(row["Rubric score"], int) and 0 <= row["Rubric score"] <= 100  # whole percent, as the student saw it
     app.selectbox[0].select_index(0).run()
     app.number_input[0].set_value(70.0)
     app.text_input[0].set_value("Named hyperkalaemia in the discussion")

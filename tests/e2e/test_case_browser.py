@@ -80,6 +80,8 @@ def test_a_student_completes_a_bundled_case_and_the_debrief_matches_the_rubric(p
     page.get_by_text(TITLE).wait_for()
     page.locator(f".st-key-case-start-{CASE_FILE.stem} button").click()
     page.get_by_text("Mr Daniel Okafor").wait_for()
+    box = page.get_by_test_id("stChatInput").bounding_box()
+    assert box["y"] + box["height"] <= 900, box  # the request box is on screen at 1280x900, not below the fold
 
     ask(page, "What is the pain like?", "crushing pressure")
     ask(page, "Does it radiate anywhere?", "up into my jaw")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tutor.ui.case_view import debrief, transcript
+from tutor.ui.case_view import debrief, transcript, whole_percent
 from tutor.ui.errors import shown_errors
 
 def reviews_screen(services, actor) -> None:
@@ -15,14 +15,19 @@ def reviews_screen(services, actor) -> None:
         return
     known = services.accounts.names(actor)
     names = {s.learner_id: known.get(s.learner_id, f"#{s.learner_id}") for s in sessions}
+    # Whole percentages, rounded as the student's own screen shows them (84%, never 84.21%).
     st.dataframe(
-        [{"Student": names[s.learner_id], "Case": titles.get(s.case_id, s.case_id), "Rubric score": s.score,
-          "Final score": s.final_score, "Overridden": s.score_override is not None, "Completed": s.completed_at}
+        [{"Student": names[s.learner_id], "Case": titles.get(s.case_id, s.case_id), "Rubric score": whole_percent(s.score),
+          "Final score": whole_percent(s.final_score), "Overridden": s.score_override is not None, "Completed": s.completed_at}
          for s in sessions],
-        column_config={"Rubric score": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-                       "Final score": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-                       "Completed": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
-        hide_index=True,
+        column_config={"Rubric score": st.column_config.ProgressColumn(format="%d%%", min_value=0, max_value=100,
+                                                                       width="small"),
+                       "Final score": st.column_config.ProgressColumn(format="%d%%", min_value=0, max_value=100,
+                                                                      width="small"),
+                       "Overridden": st.column_config.CheckboxColumn(width="small"),
+                       "Case": st.column_config.TextColumn(width="medium"),
+                       "Completed": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm", width="small")},
+        hide_index=True, width="stretch",
     )
     by_label = {f"{names[s.learner_id]} · {titles.get(s.case_id, s.case_id)} · {s.completed_at:%d %b %Y %H:%M}": s
                 for s in sessions}

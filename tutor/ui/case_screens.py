@@ -10,14 +10,19 @@ from __future__ import annotations
 import streamlit as st
 
 from tutor.modes.case_machine import MAX_DIFFERENTIAL, MAX_PLAN
-from tutor.ui.case_view import case_header, debrief, differential_feedback, findings_panel, plan_feedback, transcript
+from tutor.ui.case_view import (
+    case_header, debrief, differential_feedback, findings_panel, plan_feedback, transcript, whole_percent,
+)
 from tutor.ui.errors import shown_errors
 
 SESSION_PARAM = "case"
-TRANSCRIPT_HEIGHT = 520  # pixels: the transcript scrolls beside the findings panel instead of pushing it away
+# Pixels: the transcript scrolls beside the findings panel instead of pushing it away, and is short
+# enough that the request box under it stays on screen at 1280x900 (at 520 it sat below the fold).
+TRANSCRIPT_HEIGHT = 380
 
 
 def cases_screen(services, learner) -> None:
+    """The chooser, or an open case (under its own title: the page title would push the request box off screen)."""
     session_id = st.query_params.get(SESSION_PARAM)
     if session_id:
         with shown_errors() as outcome:
@@ -26,6 +31,7 @@ def cases_screen(services, learner) -> None:
             discussion(services, learner, view)
             return
         st.query_params.pop(SESSION_PARAM, None)
+    st.title("Clinical cases")
     chooser(services, learner)
 
 
@@ -62,10 +68,11 @@ def chooser(services, learner) -> None:
         st.markdown("#### Your completed cases")
         titles = {entry.id: entry.title for entry in entries}
         st.dataframe(
-            [{"Case": titles.get(s.case_id, s.case_id), "Rubric score": s.score,
-              "Final score": s.final_score, "Completed": s.completed_at} for s in history if s.status == "completed"],
-            column_config={"Rubric score": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-                           "Final score": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            [{"Case": titles.get(s.case_id, s.case_id), "Rubric score": whole_percent(s.score),
+              "Final score": whole_percent(s.final_score), "Completed": s.completed_at}
+             for s in history if s.status == "completed"],
+            column_config={"Rubric score": st.column_config.ProgressColumn(format="%d%%", min_value=0, max_value=100),
+                           "Final score": st.column_config.ProgressColumn(format="%d%%", min_value=0, max_value=100),
                            "Completed": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
             hide_index=True,
         )

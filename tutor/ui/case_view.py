@@ -30,6 +30,11 @@ _PLAN_VERDICTS = {
 _LINE_ICONS = {"met": ":material/check_circle:", "missed": ":material/cancel:", "penalty": ":material/warning:"}
 
 
+def whole_percent(share: float | None) -> int | None:
+    """A score as the student's own screen shows it (84%, never 84.21%), for tables."""
+    return None if share is None else round(100 * share)
+
+
 def case_header(view: CaseView) -> None:
     case = view.case
     st.subheader(case.title)
