@@ -71,7 +71,8 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
     assert queued.id == question.id and queued.status == "draft" and queued.origin == "generated"
     assert question.stem == f"{VIGNETTE} What is the most appropriate treatment?"  # the lead-in written by code
     assert [g["name"] for g in queued.checks["gates"]] == [
-        "schema", "distinct_options", "lead_in", "not_duplicate", "one_best_answer", "supported"]
+        "schema", "distinct_options", "real_options", "lead_in", "answer_not_in_stem", "not_duplicate",
+        "one_best_answer", "supported"]
     assert question.references[0].chunk_id  # cites the exact passage it was drafted from
     learner = services.progress.ensure_learner("ada").id
     with pytest.raises(Exception, match="No approved questions"):
@@ -97,11 +98,15 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
         ([draft(answer="F")], "schema", "answer"),
         ([draft(options=["Furosemide", "Calcium gluconate", "calcium  gluconate", "Salbutamol"])], "distinct_options", "B and C"),
         ([draft(asks="prognosis")], "schema", "asks"),
+        ([draft(options=["Hypothyroidism", "Severe hypothyroidism", "Hypothermia", "Bradycardia"])], "distinct_options", "overlap"),
+        ([draft(options=["Diagnosis", "Treatment", "Investigation", "Mechanism"])], "real_options", "kinds of question"),
+        ([draft(vignette=f"{VIGNETTE} He needs calcium gluconate.")], "answer_not_in_stem", "names the answer"),
         ([draft(), verdict(also=["C"])], "one_best_answer", "C"),
         ([draft(), verdict(best="C")], "supported", "chose C"),
         ([draft(quote="Calcium always cures everything."), verdict(quote="Calcium always cures everything.")], "supported", "word for word"),
     ],
-    ids=["not-json", "bad-key", "duplicate-options", "unknown-kind", "two-correct", "checker-disagrees", "invented-quote"],
+    ids=["not-json", "bad-key", "duplicate-options", "unknown-kind", "overlapping-options", "kinds-as-options",
+         "answer-in-vignette", "two-correct", "checker-disagrees", "invented-quote"],
 )
 def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum, tmp_path, replies, gate, reason):
     services, _ = services_with(settings, embedder, curriculum, tmp_path, replies)
@@ -111,7 +116,7 @@ def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum,
     assert rejected.failed.name == gate and reason in rejected.failed.detail
     assert services.questions.queue(DR_LEE) == []
     kept = [item.id for item in services.questions.discarded(DR_LEE)]
-    if gate in ("one_best_answer", "supported"):  # a whole question: kept to read and rescue
+    if gate in ("one_best_answer", "supported", "answer_not_in_stem"):  # a whole question: kept to read and rescue
         assert kept == [rejected.question_id] and rejected.question_id
     else:  # it never became a question
         assert kept == [] and rejected.question_id is None
@@ -130,7 +135,8 @@ def test_with_the_judge_a_supported_key_is_kept_without_a_second_model_pass(sett
     [question] = report.kept
     assert len(model.prompts_seen) == 1  # the judge, not a verifier call, checked faithfulness
     [queued] = services.questions.queue(DR_LEE)
-    assert [g["name"] for g in queued.checks["gates"]] == ["schema", "distinct_options", "lead_in", "not_duplicate", "supported"]
+    assert [g["name"] for g in queued.checks["gates"]] == [
+        "schema", "distinct_options", "real_options", "lead_in", "answer_not_in_stem", "not_duplicate", "supported"]
     assert "support judge" in queued.checks["gates"][-1]["detail"]
     assert report.seconds > 0 and report.seconds_per_kept == report.seconds
 

@@ -57,6 +57,8 @@ def main() -> None:
         rows.append({
             "source": source, "asked": args.n, "kept": len(report.kept),
             "discarded": [f"{r.failed.name}: {r.failed.detail[:90]}" for r in report.rejected],
+            "kept_questions": [{"stem": q.stem, "key": q.options[q.letters.index(q.answer)].text,
+                                "options": [o.text for o in q.options]} for q in report.kept],
             "seconds": round(time.monotonic() - started, 1),
             "seconds_per_kept": None if not report.kept else round(report.seconds / len(report.kept), 1),
         })

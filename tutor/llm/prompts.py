@@ -77,7 +77,8 @@ Write ONE question:
 - vignette: a short clinical vignette (age, sex, presentation, key findings). Do not write the question itself.
 - asks: what the question asks for, one of: diagnosis, next_step, treatment, investigation, mechanism,
   complication, cause.
-- options: 5 short options of the kind "asks" names (all diagnoses, or all treatments, or all investigations).
+- options: 5 short answers of the kind "asks" names: for diagnosis, five diagnoses; for treatment, five
+  treatments; for investigation, five tests. Never the words "diagnosis", "treatment" and so on themselves.
   Exactly one is the best answer according to the passage; the others are plausible but wrong.
 - explanation for EVERY option: one or two sentences saying why it is right or wrong.
 - answer: the letter (A-E) of the best option.

@@ -178,17 +178,19 @@ class QuestionDrafter:
                                    "Write the question now.", max_tokens=DRAFT_MAX_TOKENS, timeout_s=self._timeout)
         except StructuredReplyInvalid as exc:
             return None, gates.Gate("schema", False, f"the model's draft was not valid: {exc}")
-        distinct = gates.distinct_options([option.text for option in draft.options])
-        if not distinct.passed:
-            return None, distinct
-        lead_in = gates.lead_in(draft.stem)
-        if not lead_in.passed:
-            return None, lead_in
+        texts = [_unlettered(option.text) for option in draft.options]
+        early = [gates.distinct_options(texts), gates.real_options(texts, set(LEAD_INS)), gates.lead_in(draft.stem)]
+        if failed := next((gate for gate in early if not gate.passed), None):
+            return None, failed
         try:
             question = _question(draft, row)
         except ValueError as exc:
             return None, gates.Gate("schema", False, f"the draft is not a valid question: {exc}")
-        checks = [gates.Gate("schema", True, "valid single-best-answer question"), distinct, lead_in]
+        key = question.options[question.letters.index(question.answer)].text
+        checks = [gates.Gate("schema", True, "valid single-best-answer question"), *early,
+                  gates.answer_not_in_stem(draft.vignette, key)]
+        if not checks[-1].passed:
+            return question, checks[-1]
         vector = self._embedder.embed_query(question.stem)
         gate = gates.not_duplicate(vector, existing, self._threshold)
         checks.append(gate)
@@ -243,7 +245,7 @@ def _question(draft: DraftedQuestion, row: ChunkRow) -> Question:
         return Question(
             id=question_id_for(stem, prefix="gen"),
             stem=stem,
-            options=tuple({"text": safe_markdown(o.text), "explanation": safe_markdown(o.explanation)}
+            options=tuple({"text": safe_markdown(_unlettered(o.text)), "explanation": safe_markdown(o.explanation)}
                           for o in draft.options),
             answer=draft.answer,
             topic=row.doc_title,
@@ -253,6 +255,11 @@ def _question(draft: DraftedQuestion, row: ChunkRow) -> Question:
         )
     except ValidationError as exc:
         raise ValueError("; ".join(question_problems(exc))) from exc
+
+
+def _unlettered(text: str) -> str:
+    """"A. Diuretics" -> "Diuretics": the letters are the app's to draw."""
+    return re.sub(r"^\s*[A-Ea-e][.)]\s+", "", text).strip() or text
 
 
 def _as_exam(question: Question) -> str:

@@ -6,8 +6,12 @@ can read. The order is cheapest first and the first failure stops the draft, so 
 draft never costs a second model call:
 
 1. ``schema``: the reply is a valid draft (checked while parsing, see drafting);
-2. ``distinct_options``: no two options say the same thing; ``lead_in``: the stem ends with
-   the question it asks (a vignette without a lead-in cannot be answered);
+2. ``distinct_options``: no two options say the same thing, and none is a part of another
+   ("Hypothyroidism" inside "Severe hypothyroidism": two right answers); ``real_options``:
+   the options are answers, not the names of the kinds of question (a small model copied
+   "diagnosis, treatment, ..." from its instructions); ``lead_in``: the stem ends with
+   the question it asks; ``answer_not_in_stem``: the vignette does not name the keyed
+   answer ("consistent with toxic multinodular goitre");
 3. ``not_duplicate``: the stem is not a near-duplicate of a stem already in the bank
    (or drafted earlier in the same run);
 4. ``one_best_answer``: the verifier, answering from the passage alone, names no other
@@ -55,8 +59,29 @@ def distinct_options(texts: list[str]) -> Gate:
         key = normalise_text(text)
         if key in seen:
             return Gate("distinct_options", False, f"options {seen[key]} and {letter} say the same thing")
+        for other, other_letter in seen.items():
+            if _contains(key, other) or _contains(other, key):
+                return Gate("distinct_options", False, f"options {other_letter} and {letter} overlap: one is part of the other")
         seen[key] = letter
     return Gate("distinct_options", True, f"{len(texts)} different options")
+
+
+def real_options(texts: list[str], kinds: set[str]) -> Gate:
+    named = [text for text in texts if normalise_text(text).replace(" ", "_") in kinds]
+    if len(named) >= 2:
+        return Gate("real_options", False, f"the options name kinds of question ({', '.join(named)}), not answers")
+    return Gate("real_options", True, "the options are answers")
+
+
+def answer_not_in_stem(stem: str, key_text: str) -> Gate:
+    if _contains(normalise_text(stem), normalise_text(key_text)):
+        return Gate("answer_not_in_stem", False, f"the vignette already names the answer ({key_text})")
+    return Gate("answer_not_in_stem", True, "the vignette does not give the answer away")
+
+
+def _contains(text: str, part: str) -> bool:
+    """``part`` occurs in ``text`` as whole words."""
+    return bool(part) and f" {part} " in f" {text} "
 
 
 def lead_in(stem: str) -> Gate:
