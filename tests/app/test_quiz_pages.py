@@ -135,8 +135,7 @@ def test_a_drafting_run_that_keeps_nothing_warns_and_a_discarded_draft_can_be_re
                    title="Potassium emergencies", module="Renal")
     wrong_key = {  # keyed on a drug the passage never calls first-line: the support judge discards it
         "vignette": "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes on the ECG.",
-        "asks": "treatment",
-        "options": [{"text": t, "explanation": e} for t, e in (
+            "options": [{"text": t, "explanation": e} for t, e in (
             ("Furosemide", "Furosemide is the first drug to give: it lowers potassium within seconds."),
             ("Calcium gluconate", "Wrong: it has no place here."),
             ("Insulin with glucose", "Wrong: too slow."),

@@ -26,7 +26,6 @@ QUOTE = POTASSIUM_QUOTE
 KEY_EXPLANATION = "Calcium gluconate stabilises the cardiac membrane within minutes, so it protects the heart first."
 DRAFT = json.dumps({
     "vignette": "A 64-year-old man with potassium 7.2 mmol/L has broad QRS complexes.",
-    "asks": "treatment",
     "options": [{"text": t, "explanation": KEY_EXPLANATION if t == "Calcium gluconate" else f"Why {t} is or is not the first step."}
                 for t in ("Furosemide", "Calcium gluconate", "Insulin with glucose", "Salbutamol")],
     "answer": "B",

@@ -101,8 +101,9 @@ class ObeyingModel:
         options = [first[:190], "Reassure and discharge without follow-up", "Refer to physiotherapy only",
                    "Start long-term antibiotics", "Arrange an elective chest radiograph"]
         return json.dumps({
-            "stem": f"A 64-year-old woman is seen on the ward. {links} According to the course, which statement is correct?",
-            "options": [{"text": o, "explanation": f"See the course passage. {links}"[:390]} for o in options],
+            "vignette": f"A 64-year-old woman is seen on the ward. {links}",
+            "options": [{"text": o, "explanation": (f"{first} {links}" if n == 0 else f"See the course passage. {links}")[:390]}
+                        for n, o in enumerate(options)],
             "answer": "A",
             "supporting_quote": first,
         })

@@ -76,7 +76,7 @@ def test_generate_puts_checked_drafts_in_the_review_queue(run, tmp_path: Path):
     quote = POTASSIUM_QUOTE
     script = tmp_path / "script.json"
     script.write_text(json.dumps([
-        json.dumps({"vignette": "A man with potassium 7.2 mmol/L has broad QRS complexes.", "asks": "treatment",
+        json.dumps({"vignette": "A man with potassium 7.2 mmol/L has broad QRS complexes.",
                     "options": [{"text": t, "explanation": f"About {t}."} for t in ("Furosemide", "Insulin", "Salbutamol")]
                     + [{"text": "Calcium gluconate", "explanation": "It stabilises the cardiac membrane within minutes."}],
                     "answer": "D", "supporting_quote": quote}),

@@ -25,12 +25,11 @@ EXPLANATIONS = {
 
 
 def draft(vignette: str = VIGNETTE, options: list[str] | None = None, answer: str = "B", quote: str = QUOTE,
-          asks: str = "treatment", explanations: dict[str, str] | None = None) -> str:
+          explanations: dict[str, str] | None = None) -> str:
     texts = options or ["Furosemide", "Calcium gluconate", "Insulin with glucose", "Salbutamol", "Sodium bicarbonate"]
     said = {**EXPLANATIONS, **(explanations or {})}
     return json.dumps({
         "vignette": vignette,
-        "asks": asks,
         "options": [{"text": t, "explanation": said.get(t, f"Why {t} is or is not right.")} for t in texts],
         "answer": answer,
         "supporting_quote": quote,
@@ -97,7 +96,7 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
         (["this is not JSON"], "schema", "not valid"),
         ([draft(answer="F")], "schema", "answer"),
         ([draft(options=["Furosemide", "Calcium gluconate", "calcium  gluconate", "Salbutamol"])], "distinct_options", "B and C"),
-        ([draft(asks="prognosis")], "schema", "asks"),
+        ([json.dumps({"vignette": VIGNETTE, "options": []})], "schema", "options"),
         ([draft(options=["Hypothyroidism", "Severe hypothyroidism", "Hypothermia", "Bradycardia"])], "distinct_options", "overlap"),
         ([draft(options=["Diagnosis", "Treatment", "Investigation", "Mechanism"])], "real_options", "kinds of question"),
         ([draft(vignette=f"{VIGNETTE} He needs calcium gluconate.")], "answer_not_in_stem", "names the answer"),
@@ -105,7 +104,7 @@ def test_a_good_draft_waits_for_review_then_reaches_students_once_approved(setti
         ([draft(), verdict(best="C")], "supported", "chose C"),
         ([draft(quote="Calcium always cures everything."), verdict(quote="Calcium always cures everything.")], "supported", "word for word"),
     ],
-    ids=["not-json", "bad-key", "duplicate-options", "unknown-kind", "overlapping-options", "kinds-as-options",
+    ids=["not-json", "bad-key", "duplicate-options", "no-options", "overlapping-options", "kinds-as-options",
          "answer-in-vignette", "two-correct", "checker-disagrees", "invented-quote"],
 )
 def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum, tmp_path, replies, gate, reason):
@@ -123,10 +122,20 @@ def test_each_gate_rejects_its_kind_of_bad_draft(settings, embedder, curriculum,
 
 
 def test_a_vignette_that_asks_its_own_question_gets_the_code_lead_in_instead(settings, embedder, curriculum, tmp_path):
-    services, _ = services_with(settings, embedder, curriculum, tmp_path,
-                                [draft(vignette=f"{VIGNETTE} What would you give him first?", asks="next_step"), verdict()])
+    services, model = services_with(settings, embedder, curriculum, tmp_path,
+                                    [draft(vignette=f"{VIGNETTE} What would you give him first?"), verdict()])
     [question] = services.questions.draft(DR_LEE, "renal/hyperkalaemia.md", n=1).kept
-    assert question.stem == f"{VIGNETTE} What is the most appropriate next step in management?"
+    assert question.stem == f"{VIGNETTE} What is the most appropriate treatment?"  # an "Emergency treatment" section
+    assert "five treatments" in model.prompts_seen[0][0].content  # the model was told what its options must be
+
+
+@pytest.mark.parametrize(("heading", "kind"), [
+    ("Hyperkalaemia > Emergency treatment", "treatment"), ("Asthma > Investigations", "investigation"),
+    ("Heart failure > Causes", "cause"), ("Thyroid > Clinical features", "diagnosis"), ("", "diagnosis")])
+def test_the_kind_of_question_follows_the_passages_heading(heading, kind):
+    from tutor.modes.drafting import kind_for
+
+    assert kind_for(heading) == kind
 
 
 def test_with_the_judge_a_supported_key_is_kept_without_a_second_model_pass(settings, embedder, curriculum, tmp_path):

@@ -7,10 +7,14 @@ queue as ``draft``: nothing a model wrote reaches a student before an instructor
 approves it. Each kept draft cites the exact passage it was written from and carries its
 gate report, so the reviewer sees why it was kept.
 
-What the small local model is asked for is kept to what it does reliably. It writes the
-vignette and names the *kind* of question (diagnosis, next step, ...); the code writes
-the lead-in from that kind (:data:`LEAD_INS`), so a stem always ends with its question
-(measured before: 3 of 3 drafts from an uploaded PDF discarded for a missing lead-in).
+What the small local model is asked for is kept to what it does reliably. The code picks
+the kind of question from the passage's heading (a "Management" section asks for a
+treatment, an "Investigations" one for a test; :func:`kind_for`), writes the lead-in
+(:data:`LEAD_INS`) and tells the model what its five options must be; the model writes
+the vignette, the options and their explanations. A stem therefore always ends with its
+question (measured before: 3 of 3 drafts from an uploaded PDF discarded for a missing
+lead-in), and the options are of one kind (when the model chose the kind itself, it
+often wrote the kinds' names as the options).
 Faithfulness is checked by the project's support judge where it is on (the keyed
 option and its explanation must be supported by the passage), which also saves the
 second model pass that answers the draft from the passage; without the judge that
@@ -27,7 +31,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -59,31 +62,46 @@ class DraftOption(BaseModel):
 
 LEAD_INS = {
     "diagnosis": "What is the most likely diagnosis?",
-    "next_step": "What is the most appropriate next step in management?",
     "treatment": "What is the most appropriate treatment?",
     "investigation": "Which investigation is most appropriate next?",
     "mechanism": "What is the most likely underlying mechanism?",
     "complication": "Which complication is this patient most at risk of?",
     "cause": "What is the most likely cause?",
 }
-AskedKind = Literal["diagnosis", "next_step", "treatment", "investigation", "mechanism", "complication", "cause"]
+OPTION_KINDS = {  # what the five options must be, in the model's instructions
+    "diagnosis": "five diagnoses", "treatment": "five treatments (drugs, doses or procedures)",
+    "investigation": "five tests or investigations", "mechanism": "five mechanisms",
+    "complication": "five complications", "cause": "five causes",
+}
+_KIND_WORDS = (  # heading words -> kind of question, first match wins
+    ("treatment", ("management", "treatment", "therapy", "drug", "prescrib", "dose", "emergency")),
+    ("investigation", ("investigation", "test", "diagnosis", "diagnostic", "imaging", "screening", "monitoring")),
+    ("complication", ("complication", "prognosis")),
+    ("cause", ("cause", "aetiology", "etiology", "risk factor", "precipitant")),
+    ("mechanism", ("mechanism", "pathophysiology", "pharmacology", "physiology", "pharmacokinetic")),
+)
 _TRAILING_QUESTION = re.compile(r"(?:(?<=[.!])|^)\s*[^.!?]*\?\s*$")
+
+
+def kind_for(section: str) -> str:
+    """The kind of question a passage suits, from its heading path (default: a diagnosis)."""
+    heading = section.lower()
+    return next((kind for kind, words in _KIND_WORDS if any(word in heading for word in words)), "diagnosis")
+
+
+def stem_of(vignette: str, kind: str) -> str:
+    """The vignette (any question the model wrote at its end removed) and the lead-in for ``kind``."""
+    vignette = _TRAILING_QUESTION.sub("", vignette.strip()).strip() or vignette.strip()
+    return f"{vignette} {LEAD_INS[kind]}"
 
 
 class DraftedQuestion(BaseModel):
     """The schema the model writes to (kept small so a small model can fill it); the code writes the lead-in."""
 
     vignette: str = Field(min_length=20, max_length=800)
-    asks: AskedKind
     options: list[DraftOption] = Field(min_length=4, max_length=5)
     answer: str = Field(pattern=r"^[A-Ea-e]$")
     supporting_quote: str = Field(max_length=400)
-
-    @property
-    def stem(self) -> str:
-        """The vignette (any question the model wrote at its end removed) and the lead-in for its kind."""
-        vignette = _TRAILING_QUESTION.sub("", self.vignette.strip()).strip() or self.vignette.strip()
-        return f"{vignette} {LEAD_INS[self.asks]}"
 
 
 @dataclass(frozen=True)
@@ -174,16 +192,19 @@ class QuestionDrafter:
         chunk = row.chunk
         label = f"{chunk.source} > {chunk.section}" if chunk.section else chunk.source
         try:
-            draft = ask_structured(model, DraftedQuestion, prompts.draft_question_prompt(label, chunk.text),
+            kind = kind_for(chunk.section or "")
+            draft = ask_structured(model, DraftedQuestion,
+                                   prompts.draft_question_prompt(label, chunk.text, LEAD_INS[kind], OPTION_KINDS[kind]),
                                    "Write the question now.", max_tokens=DRAFT_MAX_TOKENS, timeout_s=self._timeout)
         except StructuredReplyInvalid as exc:
             return None, gates.Gate("schema", False, f"the model's draft was not valid: {exc}")
         texts = [_unlettered(option.text) for option in draft.options]
-        early = [gates.distinct_options(texts), gates.real_options(texts, set(LEAD_INS)), gates.lead_in(draft.stem)]
+        stem = stem_of(draft.vignette, kind)
+        early = [gates.distinct_options(texts), gates.real_options(texts, set(LEAD_INS)), gates.lead_in(stem)]
         if failed := next((gate for gate in early if not gate.passed), None):
             return None, failed
         try:
-            question = _question(draft, row)
+            question = _question(draft, stem, row)
         except ValueError as exc:
             return None, gates.Gate("schema", False, f"the draft is not a valid question: {exc}")
         key = question.options[question.letters.index(question.answer)].text
@@ -239,9 +260,9 @@ def _passages(rows: list[ChunkRow]) -> list[ChunkRow]:
     return sorted(long_enough, key=lambda row: -len(row.chunk.text))
 
 
-def _question(draft: DraftedQuestion, row: ChunkRow) -> Question:
+def _question(draft: DraftedQuestion, stem: str, row: ChunkRow) -> Question:
     try:
-        stem = safe_markdown(draft.stem)  # a passage can talk the model into links and images: never store them
+        stem = safe_markdown(stem)  # a passage can talk the model into links and images: never store them
         return Question(
             id=question_id_for(stem, prefix="gen"),
             stem=stem,
