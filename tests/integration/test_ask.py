@@ -172,6 +172,22 @@ def test_the_socratic_ladder_climbs_answers_attempts_and_chips_the_passage_it_na
     assert blanked.replace("____", "").split()[0] in chip.text
 
 
+def test_a_reveal_that_leaves_out_the_key_facts_gets_the_passages_key_sentence_verbatim(make_tutor):
+    services, _, learner = make_tutor("Insulin with glucose shifts potassium into cells [1].")
+    revealed = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic",
+                                  ladder=Ladder.start(HYPERKALAEMIA_Q).reveal())
+    assert revealed.kind == "answer"
+    assert "The course material also says [1]: “Calcium gluconate stabilises the cardiac membrane" in revealed.text
+    [chip] = revealed.citations
+    assert chip.source == "renal/hyperkalaemia.md" and any(q.text.startswith("Calcium gluconate") for q in revealed.quotes)
+
+    full = "Calcium gluconate stabilises the cardiac membrane; insulin with glucose shifts potassium into cells [1]."
+    services, _, learner = make_tutor(full)
+    revealed = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic",
+                                  ladder=Ladder.start(HYPERKALAEMIA_Q).reveal())
+    assert "also says" not in revealed.text  # an answer that has the facts is left as it is
+
+
 def test_socratic_guiding_question_is_kept(make_tutor):
     services, _, learner = make_tutor("Which electrolyte protects the heart muscle when potassium is high?")
     hint = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic")

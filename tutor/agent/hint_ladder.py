@@ -12,7 +12,10 @@ must be a real hint, not one sentence repeated at every rung (seen: three presse
 from the passage that best answers the question and its key sentence: rung 0 a guiding
 question on the topic, rung 1 the passage itself, named, with its chip, rung 2 its key sentence with the facts blanked out for the student to fill in.
 Each builds on the one before, and :func:`attempt_feedback` says which of the key
-sentence's facts the student's attempt already has, so an attempt is answered.
+sentence's facts the student's attempt already has, so an attempt is answered. The
+reveal that ends the ladder must hold what the strong hint blanked out: when the model's
+answer leaves most of the key sentence's facts out (seen: the 24-hour limit on
+correcting sodium), :func:`leaves_out` says so and the sentence is added verbatim.
 """
 
 from __future__ import annotations
@@ -127,3 +130,10 @@ def attempt_feedback(attempt: str, sentence: str, question: str) -> str:
     if have:
         return f"You have part of it ({', '.join(have)}), but something is still missing."
     return "Your attempt does not yet match what the course material says."
+
+
+def leaves_out(answer: str, sentence: str, question: str) -> bool:
+    """The answer states fewer than half of the key sentence's facts."""
+    terms = key_terms(sentence, question, limit=None)
+    said = answer.lower()
+    return bool(terms) and 2 * sum(term.lower() in said for term in terms) < len(terms)

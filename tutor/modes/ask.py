@@ -38,13 +38,13 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 import numpy as np
 
 from tutor.agent.citations import MARKER, CheckedAnswer, check_citations, split_sentences
-from tutor.agent.hint_ladder import REVEAL, Ladder, attempt_feedback, code_hint, key_sentence
+from tutor.agent.hint_ladder import REVEAL, Ladder, attempt_feedback, code_hint, key_sentence, leaves_out
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.support import UNSUPPORTED_MARK, check_support, without_unsupported
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
-from tutor.domain import Answer, Citation, Drafting, SearchHit
+from tutor.domain import Answer, Citation, Drafting, Quote, SearchHit
 from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.retrieve import Retriever
@@ -306,6 +306,8 @@ class AskService:
         if not citations:
             return Answer(text=text, grounded=False, kind="unsupported", removed_citations=checked.removed,
                           model=model, **support, **base)
+        if ladder is not None:  # the reveal: it must hold what the strong hint blanked out
+            text, citations, quotes = _with_key_sentence(ladder.question, ledger, text, citations, quotes, embed)
         return Answer(
             text=text, grounded=True, kind="answer", citations=citations, quotes=quotes,
             removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model,
@@ -342,6 +344,22 @@ class AskService:
             related=answer.related,
         ))
         return answer
+
+
+def _with_key_sentence(question: str, ledger: list[SearchHit], text: str, citations: tuple[Citation, ...],
+                       quotes: tuple[Quote, ...], embed) -> tuple[str, tuple[Citation, ...], tuple[Quote, ...]]:
+    """The key sentence of the best passage, verbatim and cited, when the answer left its facts out."""
+    focus = max(ledger, key=lambda hit: (hit.relevant, hit.score))
+    sentence = key_sentence(question, split_sentences(focus.text) or [focus.text], embed)
+    if not leaves_out(text, sentence, question):
+        return text, citations, quotes
+    number = next((c.number for c in citations if c.chunk_id == focus.chunk_id), None)
+    if number is None:
+        number = max((c.number for c in citations), default=0) + 1
+        citations += (Citation(number=number, source=focus.source, section=focus.section, page=focus.page,
+                               chunk_id=focus.chunk_id, doc_title=focus.doc_title, text=focus.text),)
+    note = f"\n\nThe course material also says [{number}]: “{safe_markdown(sentence)}”"
+    return text + note, citations, quotes + (Quote(citation_number=number, text=sentence, similarity=1.0),)
 
 
 def _related(hits: list[SearchHit] | tuple[SearchHit, ...]) -> tuple[Citation, ...]:
