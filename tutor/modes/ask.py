@@ -38,13 +38,13 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 import numpy as np
 
 from tutor.agent.citations import MARKER, CheckedAnswer, check_citations, split_sentences
-from tutor.agent.hint_ladder import REVEAL, Ladder, attempt_feedback, code_hint, key_sentence, leaves_out
+from tutor.agent.hint_ladder import REVEAL, Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
 from tutor.agent.support import UNSUPPORTED_MARK, check_support, without_unsupported
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
-from tutor.domain import Answer, Citation, Drafting, Quote, SearchHit
+from tutor.domain import Answer, Citation, Drafting, SearchHit
 from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.retrieve import Retriever
@@ -58,6 +58,7 @@ from tutor.llm.prompts import (
     PROMPT_VERSION,
     REFERRAL_ANSWER,
 )
+from tutor.modes.socratic_rungs import code_written_hint, with_key_sentence
 from tutor.progress.conversations import ConversationStore, ConversationSummary
 from tutor.progress.records import ChatTurn
 from tutor.progress.store import ProgressStore
@@ -281,7 +282,7 @@ class AskService:
         embed = _MemoEmbed(self.embedder)  # the give-away check and the citation guard share passage vectors
         hinting = ladder is not None and not ladder.revealed
         if hinting and (_gives_answer_away(reply, ledger, embed) or _repeats(reply, hints_so_far)):
-            return self._code_hint(ladder, ledger, embed, model, base)
+            return code_written_hint(ladder, ledger, embed, model=model, **base)
         checked: CheckedAnswer = check_citations(
             reply, ledger, embed, quote_min_similarity=self.settings.quote_min_similarity,
         )
@@ -307,28 +308,12 @@ class AskService:
             return Answer(text=text, grounded=False, kind="unsupported", removed_citations=checked.removed,
                           model=model, **support, **base)
         if ladder is not None:  # the reveal: it must hold what the strong hint blanked out
-            text, citations, quotes = _with_key_sentence(ladder.question, ledger, text, citations, quotes, embed)
+            text, citations, quotes = with_key_sentence(ladder.question, ledger, text, citations, quotes, embed)
         return Answer(
             text=text, grounded=True, kind="answer", citations=citations, quotes=quotes,
             removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model,
             **support, **base,
         )
-
-    def _code_hint(self, ladder: Ladder, ledger: list[SearchHit], embed: "_MemoEmbed", model: str, base: dict) -> Answer:
-        """The rung written by code from the passage that best answers the question (see hint_ladder).
-
-        From rung 1 the hint names that passage, so it carries that passage's chip and no other.
-        """
-        focus = max(ledger, key=lambda hit: (hit.relevant, hit.score))
-        sentence = key_sentence(ladder.question, split_sentences(focus.text) or [focus.text], embed)
-        text = code_hint(ladder.rung, ladder.question, section=focus.section, title=focus.doc_title, sentence=sentence)
-        if ladder.attempts:
-            text = f"{attempt_feedback(ladder.attempts[-1], sentence, ladder.question)} {text}"
-        citations = () if ladder.rung == 0 else (
-            Citation(number=1, source=focus.source, section=focus.section, page=focus.page, chunk_id=focus.chunk_id,
-                     doc_title=focus.doc_title, text=focus.text),)
-        return Answer(text=text, grounded=True, kind="hint", hint_level=ladder.rung, model=model, citations=citations,
-                      **base)
 
     def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
         latency = int((time.perf_counter() - started) * 1000)
@@ -344,22 +329,6 @@ class AskService:
             related=answer.related,
         ))
         return answer
-
-
-def _with_key_sentence(question: str, ledger: list[SearchHit], text: str, citations: tuple[Citation, ...],
-                       quotes: tuple[Quote, ...], embed) -> tuple[str, tuple[Citation, ...], tuple[Quote, ...]]:
-    """The key sentence of the best passage, verbatim and cited, when the answer left its facts out."""
-    focus = max(ledger, key=lambda hit: (hit.relevant, hit.score))
-    sentence = key_sentence(question, split_sentences(focus.text) or [focus.text], embed)
-    if not leaves_out(text, sentence, question):
-        return text, citations, quotes
-    number = next((c.number for c in citations if c.chunk_id == focus.chunk_id), None)
-    if number is None:
-        number = max((c.number for c in citations), default=0) + 1
-        citations += (Citation(number=number, source=focus.source, section=focus.section, page=focus.page,
-                               chunk_id=focus.chunk_id, doc_title=focus.doc_title, text=focus.text),)
-    note = f"\n\nThe course material also says [{number}]: “{safe_markdown(sentence)}”"
-    return text + note, citations, quotes + (Quote(citation_number=number, text=sentence, similarity=1.0),)
 
 
 def _related(hits: list[SearchHit] | tuple[SearchHit, ...]) -> tuple[Citation, ...]:

@@ -1,0 +1,55 @@
+"""The Socratic rungs code writes itself, from the passage that best answers the question.
+
+:mod:`tutor.agent.hint_ladder` decides what a rung says; this module turns that into the
+tutor's reply: a hint that names a passage carries that passage's chip and no other, and
+a reveal that leaves out most of the key sentence's facts gets the sentence verbatim,
+cited (the answer is the model's; the added sentence is the course's own words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tutor.agent.citations import split_sentences
+from tutor.agent.hint_ladder import Ladder, attempt_feedback, code_hint, key_sentence, leaves_out
+from tutor.agent.output_filter import safe_markdown
+from tutor.domain import Answer, Citation, Quote, SearchHit
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+def focus_of(question: str, ledger: list[SearchHit], embed: Embed) -> tuple[SearchHit, str]:
+    """The passage judged most likely to answer, and its sentence closest to the question."""
+    focus = max(ledger, key=lambda hit: (hit.relevant, hit.score))
+    return focus, key_sentence(question, split_sentences(focus.text) or [focus.text], embed)
+
+
+def code_written_hint(ladder: Ladder, ledger: list[SearchHit], embed: Embed, **answer_fields) -> Answer:
+    """The rung's hint written by code; from rung 1 it names the focus passage and carries its chip."""
+    focus, sentence = focus_of(ladder.question, ledger, embed)
+    text = code_hint(ladder.rung, ladder.question, section=focus.section, title=focus.doc_title, sentence=sentence)
+    if ladder.attempts:
+        text = f"{attempt_feedback(ladder.attempts[-1], sentence, ladder.question)} {text}"
+    citations = () if ladder.rung == 0 else (_citation(1, focus),)
+    return Answer(text=text, grounded=True, kind="hint", hint_level=ladder.rung, citations=citations, **answer_fields)
+
+
+def with_key_sentence(question: str, ledger: list[SearchHit], text: str, citations: tuple[Citation, ...],
+                      quotes: tuple[Quote, ...], embed: Embed) -> tuple[str, tuple[Citation, ...], tuple[Quote, ...]]:
+    """The key sentence of the focus passage, verbatim and cited, when the answer left its facts out."""
+    focus, sentence = focus_of(question, ledger, embed)
+    if not leaves_out(text, sentence, question):
+        return text, citations, quotes
+    number = next((c.number for c in citations if c.chunk_id == focus.chunk_id), None)
+    if number is None:
+        number = max((c.number for c in citations), default=0) + 1
+        citations += (_citation(number, focus),)
+    note = f"\n\nThe course material also says [{number}]: “{safe_markdown(sentence)}”"
+    return text + note, citations, quotes + (Quote(citation_number=number, text=sentence, similarity=1.0),)
+
+
+def _citation(number: int, hit: SearchHit) -> Citation:
+    return Citation(number=number, source=hit.source, section=hit.section, page=hit.page, chunk_id=hit.chunk_id,
+                    doc_title=hit.doc_title, text=hit.text)
