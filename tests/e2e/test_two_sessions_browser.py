@@ -79,5 +79,6 @@ def test_two_students_at_once_see_only_their_own_work(browser, app_url, shot):
         metric = ben.get_by_test_id("stMetric").filter(has_text="Questions answered").get_by_test_id("stMetricValue")
         assert metric.inner_text() == "1"
         open_page(ada, "Ask the tutor")  # and Ada's conversation is still there for her
-        ada.get_by_text(QUESTION).wait_for()
+        ada.get_by_test_id("stMainBlockContainer").get_by_text(QUESTION).wait_for()
         expect(ada.get_by_test_id("stChatMessage")).to_have_count(2)
+        expect(ada.get_by_test_id("stSidebar").get_by_role("button", name=QUESTION[:40])).to_have_count(1)  # listed once

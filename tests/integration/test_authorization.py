@@ -60,6 +60,8 @@ STAFF_ONLY: dict[str, Callable[[Services, Actor], object]] = {
     "Services.held_uploads": lambda s, a: s.held_uploads(a),
     "Services.release": lambda s, a: s.release(a, 999_999),
     "Services.discard": lambda s, a: s.discard(a, 999_999),
+    "Services.edit_document": lambda s, a: s.edit_document(a, "no-such-doc", title="A title", module=None),
+    "Services.passages": lambda s, a: s.passages(a, s.documents()[0].doc_id),
     "BankAdmin.import_file": lambda s, a: s.questions.import_file(a, "empty.yaml", b"questions: []\n"),
     "BankAdmin.export": lambda s, a: s.questions.export(a, "yaml"),
     "BankAdmin.draft": lambda s, a: s.questions.draft(a, "renal/aki.md", 1),
@@ -68,6 +70,8 @@ STAFF_ONLY: dict[str, Callable[[Services, Actor], object]] = {
     "BankAdmin.counts": lambda s, a: s.questions.counts(a),
     "BankAdmin.approve": lambda s, a: s.questions.approve(a, "mini-aki-1"),
     "BankAdmin.reject": lambda s, a: s.questions.reject(a, "no-such-question", reason="test"),
+    "BankAdmin.discarded": lambda s, a: s.questions.discarded(a),
+    "BankAdmin.rescue": lambda s, a: s.questions.rescue(a, "no-such-question"),
     "CaseAdmin.upload": lambda s, a: s.case_files.upload(a, [("bad.yaml", b"title: [")]),
     "CaseAdmin.catalogue": lambda s, a: s.case_files.catalogue(a),
     "CaseAdmin.yaml_text": lambda s, a: s.case_files.yaml_text(a, MINI_CASE_ID),
@@ -91,12 +95,13 @@ ADMIN_ONLY: dict[str, Callable[[Services, Actor], object]] = {
     "AccountService.set_active": lambda s, a: s.accounts.set_active(a, "bob", True),
 }
 SELF_OR_STAFF = {"Dashboards.learner"}
-SELF_ONLY = {"AccountService.change_password", "AccountService.refresh"}
+SELF_ONLY = {"AccountService.change_password", "AccountService.refresh", "AccountService.remember"}
 OWN_WORK = {  # take the acting learner's id; tested in test_nobody_reaches_another_learners_work
     "QuizService.answer", "QuizService.block", "QuizService.current", "QuizService.due_count", "QuizService.finish",
     "QuizService.save", "QuizService.start", "CaseService.abandon", "CaseService.advance", "CaseService.ask",
     "CaseService.history", "CaseService.start", "CaseService.submit_differential", "CaseService.submit_plan",
     "CaseService.view", "AskService.history", "AskService.stream", "AskService.ask",
+    "AskService.conversations", "AskService.delete_conversation",
 }
 NO_LEARNER_DATA = {  # curriculum, or values the caller already obtained through an owner-checked call
     "QuizService.tags": "approved questions per tag (curriculum)",
@@ -113,6 +118,8 @@ NO_LEARNER_DATA = {  # curriculum, or values the caller already obtained through
     "CaseAdmin.load_bundled": "start-up, from the server's own folder",
     "AccountService.sign_in": "the sign-in itself",
     "AccountService.sign_in_sso": "the sign-in itself (identity vouched for by the provider)",
+    "AccountService.resume": "a remembered sign-in: the browser's own random token, checked server-side",
+    "AccountService.forget": "sign-out: revokes the token the browser holds",
     "AccountService.needs_first_admin": "whether the set-up form is shown",
     "AccountService.create_first_admin": "refused once any account can sign in (tested below)",
     "Services.search": "curriculum", "Services.documents": "curriculum", "Services.library_is_empty": "curriculum",
@@ -227,6 +234,9 @@ def test_nobody_reaches_another_learners_work(classroom: Classroom, role: str):
             call()
         assert "bob" not in refused.value.user_message.lower()
     assert services.tutor.history(intruder, "bob-chat") == []
+    assert "bob-chat" not in {c.conversation_id for c in services.tutor.conversations(intruder)}
+    assert services.tutor.delete_conversation(intruder, "bob-chat") is False
+    assert services.tutor.history(bob.learner_id, "bob-chat")  # still there
     assert services.quiz.current(intruder) is None or services.quiz.current(intruder).learner_id == intruder
     # ... and bob's work is untouched: his block has no answers, his session is still active at its start.
     assert services.quiz.block(bob.learner_id, block.block_id).answers == ()

@@ -74,7 +74,7 @@ OPTION_KINDS = {  # what the five options must be, in the model's instructions
     "complication": "five complications", "cause": "five causes",
 }
 _KIND_WORDS = (  # heading words -> kind of question, first match wins
-    ("treatment", ("management", "treatment", "therapy", "drug", "prescrib", "dose", "emergency")),
+    ("treatment", ("management", "treatment", "therapy", "drug", "prescrib", "dose", "emergenc")),
     ("investigation", ("investigation", "test", "diagnosis", "diagnostic", "imaging", "screening", "monitoring")),
     ("complication", ("complication", "prognosis")),
     ("cause", ("cause", "aetiology", "etiology", "risk factor", "precipitant")),
