@@ -50,9 +50,10 @@ if message or step:
     if mode == "socratic":
         ladder = step or (ladder.attempt(message) if ladder and not ladder.revealed else Ladder.start(message))
         st.session_state[LADDER] = ladder
-    question = message or ladder.question
+    # A button press is the student's turn too, stored as what they asked for; the ladder carries the topic.
+    question = message or ("Next hint, please." if not ladder.revealed else "Show me the answer.")
     with st.chat_message("user"):
-        st.markdown(question if message else ("Next hint, please." if not ladder.revealed else "Show me the answer."))
+        st.markdown(question)
     with st.chat_message("assistant"), shown_errors():
         live = st.empty()  # becomes the reply's one container: the same shape as a reply drawn from history,
         if not services.tutor.model_loaded:  # so no stale copy of the last reply shows while this one streams

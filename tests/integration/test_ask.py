@@ -188,6 +188,28 @@ def test_a_reveal_that_leaves_out_the_key_facts_gets_the_passages_key_sentence_v
     assert "also says" not in revealed.text  # an answer that has the facts is left as it is
 
 
+def test_a_paraphrased_answer_as_a_hint_is_caught_and_only_an_attempt_gets_feedback(make_tutor):
+    """Seen in the browser: hint 1 was the whole answer reworded, "Next hint" repeated feedback on an
+    attempt the student had not just made, and "Show answer" then said "not covered"."""
+    paraphrase = "You should give calcium gluconate to stabilise the membrane, then insulin with glucose to shift potassium."
+    services, _, learner = make_tutor(paraphrase, "What do you think?", "Sourdough needs a long rise [1].")
+    ladder = Ladder.start(HYPERKALAEMIA_Q)
+    first = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic", ladder=ladder)
+    assert "calcium" not in first.text.lower() and first.hint_level == 0  # replaced by the code's guiding question
+
+    ladder = ladder.attempt("Stabilise the heart with calcium")
+    answered = services.tutor.ask("Stabilise the heart with calcium", learner_id=learner, mode="socratic", ladder=ladder)
+    assert "right lines" in answered.text or "key facts" in answered.text or "part of it" in answered.text
+
+    ladder = ladder.next_hint()
+    hint = services.tutor.ask("Next hint, please.", learner_id=learner, mode="socratic", ladder=ladder)
+    assert "attempt" not in hint.text.lower() and hint.question == "Next hint, please."
+
+    revealed = services.tutor.ask("Show me the answer.", learner_id=learner, mode="socratic", ladder=ladder.reveal())
+    assert revealed.kind == "answer" and revealed.grounded  # not "not covered" after hints from the material
+    assert "The course material says [1]" in revealed.text and revealed.citations[0].source == "renal/hyperkalaemia.md"
+
+
 def test_socratic_guiding_question_is_kept(make_tutor):
     services, _, learner = make_tutor("Which electrolyte protects the heart muscle when potassium is high?")
     hint = services.tutor.ask(HYPERKALAEMIA_Q, learner_id=learner, mode="socratic")

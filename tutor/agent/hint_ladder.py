@@ -51,6 +51,7 @@ class Ladder(BaseModel):
     question: str
     rung: int = 0
     attempts: tuple[str, ...] = ()
+    last: str = "start"  # what the student did last: start | attempt | hint | reveal (only an attempt gets feedback)
 
     @classmethod
     def start(cls, question: str) -> Ladder:
@@ -58,13 +59,19 @@ class Ladder(BaseModel):
 
     def attempt(self, text: str) -> Ladder:
         """The student answered the tutor's question: record it and climb one rung."""
-        return self.model_copy(update={"attempts": (*self.attempts, text), "rung": min(self.rung + 1, REVEAL)})
+        return self.model_copy(update={"attempts": (*self.attempts, text), "rung": min(self.rung + 1, REVEAL),
+                                       "last": "attempt"})
 
     def next_hint(self) -> Ladder:
-        return self.model_copy(update={"rung": min(self.rung + 1, REVEAL)})
+        return self.model_copy(update={"rung": min(self.rung + 1, REVEAL), "last": "hint"})
 
     def reveal(self) -> Ladder:
-        return self.model_copy(update={"rung": REVEAL})
+        return self.model_copy(update={"rung": REVEAL, "last": "reveal"})
+
+    @property
+    def answering(self) -> str | None:
+        """The attempt this step answers (None unless the student's last step was an attempt)."""
+        return self.attempts[-1] if self.last == "attempt" and self.attempts else None
 
     @property
     def revealed(self) -> bool:
@@ -75,10 +82,15 @@ class Ladder(BaseModel):
         return SOCRATIC_REVEAL_TASK if self.revealed else SOCRATIC_TASKS[self.rung]
 
 
-def key_sentence(question: str, sentences: Sequence[str], embed: Callable[[list[str]], np.ndarray]) -> str:
-    """The sentence of the passage closest in meaning to the question (where its answer most likely is)."""
+def key_sentence(question: str, sentences: Sequence[str], embed: Callable[[list[str]], np.ndarray],
+                 relevance: Callable[[str, list[str]], np.ndarray] | None = None) -> str:
+    """The sentence of the passage that most likely answers the question: the relevance judge's pick
+    where it is on (the closest in meaning is often the one that restates the question), else the
+    closest in meaning."""
     if not sentences:
         return ""
+    if relevance is not None:
+        return sentences[int(np.argmax(relevance(question, list(sentences))))]
     vectors = embed([question, *sentences])
     return sentences[int(np.argmax(vectors[1:] @ vectors[0]))]
 
@@ -118,17 +130,18 @@ def code_hint(rung: int, question: str, *, section: str, title: str, sentence: s
     return f"Strong hint: fill in the blanks of this sentence from [1]: “{blanked}” What goes in each blank?"
 
 
-def attempt_feedback(attempt: str, sentence: str, question: str) -> str:
-    """One honest line on what the attempt already has of the key sentence's facts."""
+def attempt_feedback(attempt: str, sentence: str, question: str, passage: str = "") -> str:
+    """One honest line on what the attempt already has: the key sentence's facts, or else words
+    of the passage it shares ("hypertonic saline" is right even where the key sentence is another)."""
     terms = key_terms(sentence, question, limit=None)
     said = attempt.lower()
     have = [t for t in terms if t.lower() in said]
-    if not terms:
-        return "Thanks for your attempt."
-    if len(have) == len(terms):
+    if terms and len(have) == len(terms):
         return f"Your attempt has the key facts ({', '.join(have)}); check them against the passage."
-    if have:
-        return f"You have part of it ({', '.join(have)}), but something is still missing."
+    shared = have or [t for t in key_terms(attempt, question, limit=None)
+                      if not t[0].isdigit() and re.search(rf"\b{re.escape(t.lower())}", passage.lower())]
+    if shared:
+        return f"You are on the right lines ({', '.join(shared[:4])}), but something is still missing."
     return "Your attempt does not yet match what the course material says."
 
 

@@ -58,7 +58,9 @@ from tutor.llm.prompts import (
     PROMPT_VERSION,
     REFERRAL_ANSWER,
 )
-from tutor.modes.socratic_rungs import code_written_hint, with_key_sentence
+from tutor.modes.socratic_rungs import (
+    code_written_hint, states_the_answer, verbatim_answer, with_attempt_note, with_key_sentence,
+)
 from tutor.progress.conversations import ConversationStore, ConversationSummary
 from tutor.progress.records import ChatTurn
 from tutor.progress.store import ProgressStore
@@ -247,8 +249,10 @@ class AskService:
 
     @staticmethod
     def _student_turn(question: str, ladder: Ladder | None) -> str:
-        if ladder and ladder.attempts:
-            return f"My question was: {ladder.question}\nMy attempt: {ladder.attempts[-1]}"
+        if ladder and ladder.answering:
+            return f"My question was: {ladder.question}\nMy attempt: {ladder.answering}"
+        if ladder and ladder.last in ("hint", "reveal"):  # "Next hint, please.": the model needs the question too
+            return f"My question was: {ladder.question}\n{question}"
         return question
 
     def _history(self, turns: list[ChatTurn]) -> list[BaseMessage]:
@@ -281,8 +285,10 @@ class AskService:
 
         embed = _MemoEmbed(self.embedder)  # the give-away check and the citation guard share passage vectors
         hinting = ladder is not None and not ladder.revealed
-        if hinting and (_gives_answer_away(reply, ledger, embed) or _repeats(reply, hints_so_far)):
-            return code_written_hint(ladder, ledger, embed, model=model, **base)
+        relevance = self.judge.relevance if self.judge is not None else None
+        if hinting and (_gives_answer_away(reply, ledger, embed) or _repeats(reply, hints_so_far)
+                        or states_the_answer(reply, ladder.question, ledger, embed, relevance)):
+            return code_written_hint(ladder, ledger, embed, relevance, model=model, **base)
         checked: CheckedAnswer = check_citations(
             reply, ledger, embed, quote_min_similarity=self.settings.quote_min_similarity,
         )
@@ -291,6 +297,8 @@ class AskService:
             judged = check_support(text, checked.citations, ledger, self.judge, embed)
             support = {"claims_checked": judged.checked, "unsupported": judged.unsupported}
             if not hinting and judged.checked and judged.supported_share < MIN_SUPPORTED_SHARE:
+                if ladder is not None:  # a reveal after hints from the material: its own words, not "not covered"
+                    return verbatim_answer(ladder.question, ledger, embed, relevance, model=model, **support, **base)
                 if self.settings.allow_general_knowledge:  # the instructor allows it: shown, labelled, not grounded
                     return Answer(text=MARKER.sub("", judged.text), grounded=False, kind="general_knowledge",
                                   model=model,
@@ -301,14 +309,15 @@ class AskService:
         if hinting:
             early = ladder.rung == 0  # the guiding question must not point at the passage that holds the answer
             return Answer(
-                text=text, grounded=True, kind="hint", hint_level=ladder.rung, model=model,
+                text=with_attempt_note(text, ladder, ledger, embed, relevance), grounded=True, kind="hint", hint_level=ladder.rung, model=model,
                 citations=() if early else citations, removed_citations=checked.removed, **support, **base,
             )
         if not citations:
             return Answer(text=text, grounded=False, kind="unsupported", removed_citations=checked.removed,
                           model=model, **support, **base)
         if ladder is not None:  # the reveal: it must hold what the strong hint blanked out
-            text, citations, quotes = with_key_sentence(ladder.question, ledger, text, citations, quotes, embed)
+            text, citations, quotes = with_key_sentence(ladder.question, ledger, text, citations, quotes, embed,
+                                                        relevance)
         return Answer(
             text=text, grounded=True, kind="answer", citations=citations, quotes=quotes,
             removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model,
