@@ -154,6 +154,7 @@ def test_a_drafting_run_that_keeps_nothing_warns_and_a_discarded_draft_can_be_re
     button(at, "Draft questions").click().run()
     assert not at.exception
     assert not at.success and any("None of the 1 draft(s) passed the checks" in w.value for w in at.warning)
+    assert "Stop drafting" not in [b.label for b in at.button]  # the run is over: its Stop button is gone
     [discarded] = [e for e in at.expander if e.label.startswith("A 64-year-old man")]
     assert any("support judge" in c.value for c in at.caption)
     button(at, "Send to the review queue").click().run()

@@ -137,6 +137,7 @@ def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(pag
     reload_signed_in(page)  # still signed in, still on the Quiz; the block lives on the server
     page.get_by_text("1 of 3 answered").wait_for()
     page.get_by_text("Time left").wait_for()
+    page.get_by_text(re.compile(r"Question 2 of 3")).first.wait_for()  # where the student was, not question 1
     page.get_by_role("button", name="Finish the block").click()
     page.get_by_role("button", name="Finish and see results").click()
     page.get_by_text("Exam block finished").wait_for()

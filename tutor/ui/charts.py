@@ -67,7 +67,7 @@ def heatmap(cells: list[Cell], names: dict[int, str], dimension: str) -> alt.Cha
         .mark_rect()
         .encode(
             x=alt.X(f"{dimension}:N", title=None,
-                    axis=alt.Axis(labelAngle=-60, labelLimit=160, labelOverlap=False, orient="top")),
+                    axis=alt.Axis(labelAngle=-60, labelLimit=260, labelOverlap=False, orient="top")),
             y=alt.Y("Student:N", title=None, sort=list(names.values()),  # the caller's order: weakest first
                     axis=alt.Axis(labelLimit=200, labelOverlap=False)),
             color=alt.Color("Mastery:Q", scale=_MASTERY_COLOURS, legend=alt.Legend(format="%")),

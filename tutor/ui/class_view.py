@@ -58,7 +58,8 @@ def class_screen(services, actor: Actor) -> None:
         else:
             ranked = {lid: f"{i + 1:>3}. {names.get(lid, lid)}" for i, lid in enumerate(shown)}
             st.altair_chart(charts.heatmap(overview.cells, ranked, label or "Topic"))
-            st.caption(f"The {len(shown)} students with the lowest share of latest answers right, weakest first. "
+            who = "The student" if len(shown) == 1 else f"The {len(shown)} students"
+            st.caption(f"{who} with the lowest share of latest answers right, weakest first. "
                        "Grey gaps: not yet practised.")
     with cases:
         if not overview.cases:

@@ -20,12 +20,15 @@ from tutor.ui.components import escape_markdown
 from tutor.ui.errors import shown_errors
 
 RUNNING = "bank.drafting"  # the source of the run in progress; still set on the next run = the run was stopped
+_FINISHED = "bank.drafted"  # the finished run's report, shown on the run after it (whose counts include its drafts)
 _SHOWN = 10
 
 
 def drafting_view(admin: BankAdmin, actor: Actor, source: str | None, n: int) -> None:
     """Run a drafting request (``source`` given) or say how the last one was stopped."""
     stopped = st.session_state.pop(RUNNING, None)
+    if (finished := st.session_state.pop(_FINISHED, None)) is not None:
+        _summary(*finished)
     if source is None:
         if stopped:
             st.info(f"Drafting from {escape_markdown(stopped)} was stopped. Drafts that passed the checks before "
@@ -40,7 +43,9 @@ def drafting_view(admin: BankAdmin, actor: Actor, source: str | None, n: int) ->
             report = admin.draft(actor, source, n, lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
         finally:
             bar.empty()
-        _summary(report, n)
+        st.session_state.pop(RUNNING, None)
+        st.session_state[_FINISHED] = (report, n)
+        st.rerun()  # the queue counts and tabs above were drawn before the run; the Stop button goes
     st.session_state.pop(RUNNING, None)
 
 

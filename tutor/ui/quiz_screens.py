@@ -125,7 +125,9 @@ def clock(quiz, block) -> None:
 
 def exam_mode(quiz, learner, block) -> None:
     total = len(block.question_ids)
-    position = min(st.session_state.get(EXAM_POSITION, 0), total - 1)
+    chosen = {a.position for a in block.answers if a.chosen_option is not None}
+    first_open = next((i for i in range(total) if i not in chosen), 0)  # a reload resumes where the student was
+    position = min(st.session_state.get(EXAM_POSITION, first_open), total - 1)
     answered = sum(a.chosen_option is not None for a in block.answers)
     head, timer = st.columns([3, 1])
     head.progress(answered / total, text=f"{answered} of {total} answered; feedback comes at the end")

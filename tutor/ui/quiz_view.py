@@ -73,9 +73,9 @@ def result_view(result: BlockResult) -> None:
         )
         chart = alt.Chart(frame).mark_bar().encode(
             x=alt.X("Correct (%):Q", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("Topic:N", sort=None, title=None),
+            y=alt.Y("Topic:N", sort=None, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
             tooltip=["Topic", "Correct (%)", "Answered"],
-        )
+        ).properties(height=alt.Step(28))  # every topic labelled in full (see tutor.ui.charts)
         st.altair_chart(chart, width="stretch")
     for item in result.items:
         icon = ":material/check_circle:" if item.correct else ":material/cancel:"
