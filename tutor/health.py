@@ -104,7 +104,8 @@ def run_checks(settings: Settings) -> list[Check]:
         started = time.perf_counter()
         (probability,) = model.relevance("Which drug reverses opioid overdose?",
                                          ["Naloxone reverses opioid overdose; give it intravenously or intranasally."])
-        return (f"{model.name}: {model.model_path.name} (hash verified), coverage threshold {model.coverage_threshold:.2f}, "
+        return (f"{model.name}: {model.model_path.name} (hash verified), coverage rule over "
+                f"{len(model.coverage.weights)} features, "
                 f"support threshold {model.support_threshold:.2f}, first verdict {probability:.2f} in "
                 f"{time.perf_counter() - started:.2f} s")
 

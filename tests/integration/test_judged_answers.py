@@ -7,6 +7,9 @@ what a model might write: right, partly wrong, or about something else.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 from tests.integration.test_ask import make_tutor  # noqa: F401 (the same fixture: scripted model, mini curriculum)
@@ -31,6 +34,21 @@ def test_search_carries_the_judges_verdict_and_can_be_ordered_by_it(bundled_serv
                        bundled_services.judge).search(question)
     scores = [hit.score for hit in judged.hits]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("question", [
+    "Which blood test helps rule out heart failure in a breathless patient?",
+    "How is acute angle-closure glaucoma treated?",
+])
+def test_calibration_reads_exactly_what_search_decides_on(bundled_services: Services, question):
+    result = bundled_services.search(question)
+    rows = bundled_services.retriever.judged_candidates(question)
+    rule = bundled_services.judge.coverage
+    assert len(rows) == bundled_services.settings.rerank_candidates
+    assert (rule.scores(rows).max() >= rule.threshold) == result.covered
+    assert np.isfinite(rows).all()  # no infinite log-odds from a probability of exactly 0 or 1
+    # the same candidates in the same order: the shown scores are the rows' judge probabilities
+    assert all(abs(h.score - 1 / (1 + math.exp(-x))) < 1e-3 for h, x in zip(result.hits, rows[:, 0]))
 
 
 @pytest.mark.parametrize("question", [

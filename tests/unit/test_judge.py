@@ -30,12 +30,23 @@ def judge() -> RelevanceJudge:
 def test_the_card_names_the_shipped_file_and_sane_thresholds():
     card = JudgeCard.load()
     assert sha256_of(MODEL_PATH) == card.sha256
-    assert 0 < card.coverage_threshold <= 1 and 0 < card.support_threshold < 1
+    assert 0 < card.support_threshold < 1 and np.isfinite(card.coverage.threshold)
     data = json.loads(CARD_PATH.read_text())
     assert data["max_tokens"] <= 512 and data["hyperparameters"]["seed"] == 13
-    # the shipped coverage threshold was calibrated per question for this very file
-    assert data["coverage_calibration"]["model_sha256"] == card.sha256
-    assert data["coverage_calibration"]["threshold"] == card.coverage_threshold
+    # the shipped coverage rule was fitted per question for this very file, within the false "not covered" budget
+    calibration = data["coverage_calibration"]
+    assert calibration["model_sha256"] == card.sha256
+    for corpus in ("medquad", "pubmedqa", "bundled"):
+        assert calibration["corpora"][corpus]["false_not_covered_in_scope"] <= calibration["max_false_not_covered"]
+
+
+def test_a_card_without_a_coverage_rule_is_a_clear_configuration_error(tmp_path):
+    data = json.loads(CARD_PATH.read_text())
+    del data["coverage_rule"]
+    (tmp_path / "judge.json").write_text(json.dumps(data))
+    with pytest.raises(ModelUnavailableError) as caught:
+        JudgeCard.load(tmp_path / "judge.json")
+    assert "tutor judge-calibrate" in caught.value.user_message
 
 
 def test_a_passage_that_answers_beats_a_neighbouring_one(judge):

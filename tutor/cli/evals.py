@@ -154,14 +154,9 @@ def eval_medquad(data_dir: Path, split: str, topics: int | None, limit: int, hel
     _report(report, as_json)
 
 
-def _scored(services, questions) -> list[tuple[bool, float, float]]:
-    """(in scope, best judge probability, best cosine) of each question's search."""
-    rows = []
-    for item in questions:
-        result = services.search(item.question)
-        rows.append((bool(item.expected_source), max((h.score for h in result.hits), default=0.0),
-                     max((h.similarity for h in result.hits if h.similarity is not None), default=-1.0)))
-    return rows
+def _candidates(services, questions) -> list:
+    """(in scope, the coverage rule's feature rows of its judged candidates) of each question."""
+    return [(bool(item.expected_source), services.retriever.judged_candidates(item.question)) for item in questions]
 
 
 @click.command(name="judge-calibrate")
@@ -170,8 +165,8 @@ def _scored(services, questions) -> list[tuple[bool, float, float]]:
               help="Share of answerable calibration questions the rule may wrongly decline, on each corpus.")
 @click.option("--write/--no-write", default=True, help="Write the rule into tutor/judge/judge.json.")
 def judge_calibrate(data_dir: Path, max_false_not_covered: float, write: bool) -> None:
-    """Calibrate the coverage rule on the calib splits of MedQuAD and PubMedQA and the bundled part 1."""
-    from tutor.evaluation.coverage import choose_rule
+    """Fit the coverage rule on the calib splits of MedQuAD and PubMedQA and the bundled part 1."""
+    from tutor.evaluation.coverage import fit_rule
     from tutor.evaluation.medquad import write_corpus
     from tutor.evaluation.retrieval import load_questions
     from tutor.judge.model import CARD_PATH
@@ -179,24 +174,25 @@ def judge_calibrate(data_dir: Path, max_false_not_covered: float, write: bool) -
     pqal = data_dir / "pubmedqa" / "pqal_dev.json"
     if not pqal.is_file() or not (data_dir / "medquad" / "medquad_dev.jsonl.gz").is_file():
         raise click.ClickException(f"Calibration needs MedQuAD and PubMedQA under {data_dir}.")
-    corpora: dict[str, list[tuple[bool, float, float]]] = {}
+    corpora: dict[str, list] = {}
     with _scratch_library(lambda folder: write_corpus(data_dir, folder, split="calib", topics=400), "medquad",
                           relevance_judge=True) as (services, (inside, outside)):
-        corpora["medquad"] = _scored(services, inside[:150] + outside)
+        corpora["medquad"] = _candidates(services, inside[:150] + outside)
     with _scratch_library(pubmedqa_questions(pqal, "calib"), "pubmedqa", relevance_judge=True) as (services, questions):
         half = len(questions) // 2
-        corpora["pubmedqa"] = _scored(services, _remove_gold(services, questions, half, len(questions) - half))
+        corpora["pubmedqa"] = _candidates(services, _remove_gold(services, questions, half, len(questions) - half))
     bundled = PROJECT_ROOT / "content" / "curriculum"
     with _scratch_library(lambda folder: shutil.copytree(bundled, folder), "bundled", relevance_judge=True) as (
         services, _
     ):
-        corpora["bundled"] = _scored(services, load_questions(PROJECT_ROOT / "tests" / "evals" / "data" / "retrieval-part1.jsonl"))
-    result = choose_rule(corpora, max_false_not_covered=max_false_not_covered)
+        corpora["bundled"] = _candidates(services, load_questions(PROJECT_ROOT / "tests" / "evals" / "data" / "retrieval-part1.jsonl"))
+    result = fit_rule(corpora, max_false_not_covered=max_false_not_covered)
     result["max_false_not_covered"] = max_false_not_covered
     if write:
         card = json.loads(CARD_PATH.read_text(encoding="utf-8"))
         result["model_sha256"] = card["sha256"]  # the calibration belongs to this model file only
-        card["coverage_threshold"], card["coverage_cosine"] = result["threshold"], result["cosine"]
-        card["coverage_calibration"] = result
+        card.pop("coverage_threshold", None), card.pop("coverage_cosine", None)  # the rule before this one
+        card["coverage_rule"] = result["rule"]
+        card["coverage_calibration"] = {k: v for k, v in result.items() if k != "rule"}
         CARD_PATH.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     emit_json(result)

@@ -1,55 +1,106 @@
-"""Calibrating the coverage threshold per question, with real retrieval over a library.
+"""Fitting the coverage rule (:mod:`tutor.judge.coverage`) per question, with real retrieval over a library.
 
-Each question gives the best judge probability and the best cosine its search returned,
-and whether the library really holds its answer. The rule is the one that declines the
-most out-of-scope questions while wrongly declining at most ``max_false_not_covered`` of
-the answerable ones on every corpus (a tutor that declines a covered question fails the
-student; the budget says how often that may happen).
+Each calibration question brings the features of every candidate its search judged and
+whether the library really holds its answer. Only the question's label is known, not
+which candidate answers, so the weights are fitted as multiple-instance logistic
+regression: start from the judge's favourite candidate of each question, fit, let the
+fitted score pick each question's best candidate again, and refit until the picks settle.
+Every corpus weighs the same however many questions it has.
+
+The threshold is then the strictest one that wrongly declines at most
+``max_false_not_covered`` of the answerable questions on *each* corpus (a tutor that
+declines a covered question fails the student; the budget says how often that may happen,
+and material written differently, templated NIH pages, abstracts, a textbook-like
+curriculum, must each hold on its own).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from tutor.judge.coverage import CoverageRule
 
-Scored = tuple[bool, float, float]  # (in scope, best judge probability, best cosine) of one question
-
-
-def _rates(rows: list[Scored], judge_cut: float, cosine_cut: float | None) -> tuple[float | None, float]:
-    """(share of out-of-scope questions declined, share of in-scope ones wrongly declined) under the rule."""
-    covered = [(inside, j >= judge_cut or (cosine_cut is not None and c >= cosine_cut)) for inside, j, c in rows]
-    outside = [not cov for inside, cov in covered if not inside]
-    wrong = [not cov for inside, cov in covered if inside]
-    return (float(np.mean(outside)) if outside else None), (float(np.mean(wrong)) if wrong else 0.0)
+Question = tuple[bool, np.ndarray]  # (in scope, candidate_features rows of its search)
+L2 = 1e-2
+NEWTON_STEPS = 50
+MAX_ROUNDS = 10
 
 
-def choose_rule(corpora: dict[str, list[Scored]], *, max_false_not_covered: float = 0.05) -> dict:
-    """The coverage rule "judge >= t, or cosine >= c" that declines the most out-of-scope questions
-    on average over the corpora while wrongly declining at most the budget on *each* corpus.
+def _logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted, L2-regularised logistic regression by Newton's method; the last coefficient is the bias."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(xb.shape[1])
+    ridge = np.diag(np.r_[np.full(x.shape[1], L2), 0.0])
+    for _ in range(NEWTON_STEPS):
+        p = 1.0 / (1.0 + np.exp(-(xb @ beta)))
+        gradient = xb.T @ (weight * (p - y)) + ridge @ beta
+        hessian = (xb.T * (weight * p * (1 - p))) @ xb + ridge
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
 
-    Each corpus must hold on its own: material written differently (templated NIH pages,
-    abstracts, a textbook-like curriculum) gives the judge different score ranges, and a rule
-    fitted to the pooled questions would fail the smallest one. ``c`` may be None (judge only).
-    """
-    judge_grid = np.round(np.arange(0.005, 1.0, 0.005), 3)
-    best: dict | None = None
-    for cosine_cut in [None, *np.round(np.arange(0.30, 0.95, 0.01), 2)]:
-        allowed = [t for t in judge_grid
-                   if all(_rates(rows, t, cosine_cut)[1] <= max_false_not_covered for rows in corpora.values())]
-        if not allowed:
-            continue
-        judge_cut = float(max(allowed))
-        declined = [_rates(rows, judge_cut, cosine_cut)[0] for rows in corpora.values()]
-        mean = float(np.mean([d for d in declined if d is not None]))
-        if best is None or mean > best["mean_not_covered"] + 1e-9:
-            best = {"threshold": judge_cut, "cosine": None if cosine_cut is None else float(cosine_cut),
-                    "mean_not_covered": round(mean, 3)}
-    if best is None:
-        raise ValueError("no rule keeps the false 'not covered' budget on every corpus")
-    best["corpora"] = {
-        name: dict(zip(("not_covered_out_of_scope", "false_not_covered_in_scope"),
-                       (None if r is None else round(r, 3) for r in _rates(rows, best["threshold"], best["cosine"]))),
-                   in_scope=sum(i for i, _, _ in rows), out_of_scope=sum(not i for i, _, _ in rows))
-        for name, rows in corpora.items()
-    }
-    return best
+
+def question_scores(rule: CoverageRule, questions: list[Question]) -> np.ndarray:
+    """Each question's best candidate score (-inf when its search found nothing)."""
+    return np.array([rule.scores(rows).max() if len(rows) else -math.inf for _, rows in questions])
+
+
+def _rates(rule: CoverageRule, questions: list[Question]) -> tuple[float | None, float]:
+    """(share of out-of-scope questions declined, share of in-scope ones wrongly declined)."""
+    covered = question_scores(rule, questions) >= rule.threshold
+    inside = np.array([i for i, _ in questions], dtype=bool)
+    outside_declined = float((~covered[~inside]).mean()) if (~inside).any() else None
+    return outside_declined, float((~covered[inside]).mean()) if inside.any() else 0.0
+
+
+def _strictest(scores: np.ndarray, budget: float) -> float:
+    """The highest threshold that leaves at most ``budget`` of these answerable questions below it."""
+    found = np.sort(scores[np.isfinite(scores)])  # a question whose search found nothing is declined anyway
+    if not len(found):
+        return math.inf
+    allowed = max(int(math.floor(budget * len(scores) + 1e-9)) - (len(scores) - len(found)), 0)
+    return float(found[min(allowed, len(found) - 1)])
+
+
+def fit_rule(corpora: dict[str, list[Question]], *, max_false_not_covered: float = 0.05) -> dict:
+    """Fit the rule on the calibration questions; return its card entry with the figures it reaches."""
+    corpora = {name: questions for name, questions in corpora.items() if questions}
+    if not any(inside for questions in corpora.values() for inside, _ in questions):
+        raise ValueError("calibration needs answerable questions")
+    questions = [q for qs in corpora.values() for q in qs if len(q[1])]
+    rows = np.vstack([r for _, r in questions])
+    mean, scale = rows.mean(axis=0), rows.std(axis=0) + 1e-9
+    sizes = {name: sum(1 for _, r in qs if len(r)) for name, qs in corpora.items()}
+    weight = np.array([len(questions) / (len(sizes) * sizes[name]) for name, qs in corpora.items()
+                       for _, r in qs if len(r)])
+    labels = np.array([float(inside) for inside, _ in questions])
+    standard = [(r - mean) / scale for _, r in questions]
+    picks = [int(np.argmax(s[:, 0])) for s in standard]  # the judge's favourite candidate
+    for _ in range(MAX_ROUNDS):
+        beta = _logistic(np.array([s[i] for s, i in zip(standard, picks)]), labels, weight)
+        repicked = [int(np.argmax(s @ beta[:-1])) for s in standard]
+        if repicked == picks:
+            break
+        picks = repicked
+    rule = CoverageRule(weights=tuple(beta[:-1]), bias=float(beta[-1]), mean=tuple(mean), scale=tuple(scale),
+                        threshold=0.0)
+    cuts = []
+    for qs in corpora.values():
+        inside = [(True, r) for i, r in qs if i]
+        if inside:
+            cuts.append(_strictest(question_scores(rule, inside), max_false_not_covered))
+    rule = CoverageRule(weights=rule.weights, bias=rule.bias, mean=rule.mean, scale=rule.scale,
+                        threshold=min(cuts) - 1e-9)
+    figures = {}
+    for name, qs in corpora.items():
+        declined, wrong = _rates(rule, qs)
+        figures[name] = {"not_covered_out_of_scope": None if declined is None else round(declined, 3),
+                         "false_not_covered_in_scope": round(wrong, 3),
+                         "in_scope": sum(i for i, _ in qs), "out_of_scope": sum(not i for i, _ in qs)}
+    declined = [f["not_covered_out_of_scope"] for f in figures.values() if f["not_covered_out_of_scope"] is not None]
+    return {"rule": rule.to_card(), "mean_not_covered": round(float(np.mean(declined)), 3) if declined else None,
+            "corpora": figures}

@@ -222,6 +222,16 @@ class LibraryRegistry:
         with self.file.read() as db:
             return db.execute("select count(*) from chunks").fetchone()[0]
 
+    def term_counts(self, terms: list[str]) -> tuple[int, dict[str, int]]:
+        """(passages in the library, how many of them contain each term) from the FTS5 index
+        (porter-stemmed, as the lexical search matches); the coverage rule's rare-word evidence."""
+        with self.file.read() as db:
+            passages = db.execute("select count(*) from chunks").fetchone()[0]
+            counts = {t: db.execute("select count(*) from chunks_fts where chunks_fts match ?",
+                                    ['"' + t.replace('"', "") + '"']).fetchone()[0]
+                      for t in terms if t.replace('"', "")}
+        return passages, counts
+
     def replace_document(self, doc: dict, chunks: list[Chunk]) -> set[str]:
         """Store ``doc`` with exactly ``chunks``; return the chunk ids that were dropped.
 

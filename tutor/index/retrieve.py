@@ -11,8 +11,9 @@ cross-encoder that reads question and passage together, and ``score`` is its pro
 that the passage answers the question. The hits keep the hybrid order unless
 ``rerank_by_judge`` is on (measured: the judge's order lowered recall@1 on the bundled
 evaluation, so it is off by default). A hit is
-``relevant`` when it meets the calibrated coverage rule of ``judge.json`` (the judge's
-probability, or the embedding similarity, above its cut: :meth:`RelevanceJudge.answers`),
+``relevant`` when the calibrated coverage rule of ``judge.json`` says it answers (the
+judge's probability read with the cosine, how far it stands out from the other candidates
+and whether the library knows the question's rare words at all: :mod:`tutor.judge.coverage`),
 and the question is covered when some hit is. Every feature reads that one verdict
 (``SearchResult.covered`` and ``hit.relevant``). With the judge turned off by the operator
 (``TUTOR_RELEVANCE_JUDGE=false``), ``score`` is the cosine similarity and the cosine
@@ -31,6 +32,7 @@ from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
+from tutor.judge.coverage import candidate_features, content_terms, unseen_share
 from tutor.judge.model import RelevanceJudge, passage_text
 from tutor.settings import Settings
 
@@ -83,6 +85,33 @@ class Retriever:
         if len(query) > MAX_QUERY_CHARS:
             raise InvalidQuery(f"Please shorten the question to under {MAX_QUERY_CHARS} characters.")
         k = k or self.settings.search_k
+        rows, similarity = self._candidates(query, k, filters)
+        if self.judge is None:
+            threshold = self.settings.relevance_threshold
+            hits = tuple(self._hit(row, similarity[row.chunk.chunk_id], similarity[row.chunk.chunk_id],
+                                   similarity[row.chunk.chunk_id] >= threshold) for row in rows)
+            return SearchResult(query=query, hits=hits, threshold=threshold, covered=any(h.relevant for h in hits))
+        probabilities, cosines, features = self._judge(query, rows, similarity)
+        answers = self.judge.coverage.scores(features) >= self.judge.coverage.threshold
+        order = list(range(len(rows)))
+        if self.settings.rerank_by_judge:
+            order.sort(key=lambda i: (-round(float(probabilities[i]), 4), i))
+        hits = [self._hit(rows[i], float(probabilities[i]), cosines[i], bool(answers[i])) for i in order]
+        # The verdict reads every judged candidate, whatever order the top k are shown in.
+        return SearchResult(query=query, hits=tuple(hits[:k]), threshold=self.judge.coverage.threshold,
+                            covered=any(h.relevant for h in hits), judged=True)
+
+    def judged_candidates(self, query: str) -> np.ndarray:
+        """The coverage rule's feature rows for every candidate the judge reads, exactly as
+        :meth:`search` computes them (for fitting the rule: ``tutor judge-calibrate``)."""
+        if self.judge is None:
+            raise ValueError("the relevance judge is turned off")
+        query = query.strip()
+        rows, similarity = self._candidates(query, self.settings.search_k, None)
+        return self._judge(query, rows, similarity)[2]
+
+    def _candidates(self, query: str, k: int, filters: dict[str, Any] | None) -> tuple[list[ChunkRow], dict[str, float]]:
+        """Dense (and lexical) candidates joined with the registry, in fused order, with their cosines."""
         where = chroma_where(filters)
         vector = self.embedder.embed_query(query)
         pool = max(4 * k, 20, self.settings.rerank_candidates if self.judge else 0)
@@ -98,28 +127,18 @@ class Retriever:
         self._fill_similarity(vector, [cid for cid in ranking if cid not in similarity], similarity)
         # A lexical hit whose vector is missing (a `tutor reindex` killed after the drop; the next
         # ingest or reindex restores it) has no score on the calibrated scale: leave it out, never crash.
-        ranking = [cid for cid in ranking if cid in similarity]
-        if self.judge is None:
-            threshold = self.settings.relevance_threshold
-            hits = tuple(self._hit(rows[cid], similarity[cid], similarity[cid], similarity[cid] >= threshold)
-                         for cid in ranking)
-            return SearchResult(query=query, hits=hits, threshold=threshold, covered=any(h.relevant for h in hits))
-        return self._judged(query, [rows[cid] for cid in ranking], similarity, k)
+        return [rows[cid] for cid in ranking if cid in similarity], similarity
 
-    def _judged(self, query: str, rows: list[ChunkRow], similarity: dict[str, float], k: int) -> SearchResult:
-        """The candidates judged, in the fused order or the judge's (ties keep the fused order), cut to ``k``."""
-        judge = self.judge
-        probabilities = judge.relevance(query, [passage_text(r.chunk.section, r.chunk.text) for r in rows])
-        order = list(range(len(rows)))
-        if self.settings.rerank_by_judge:
-            order.sort(key=lambda i: (-round(float(probabilities[i]), 4), i))
-        hits = []
-        for i in order:
-            probability, cosine = float(probabilities[i]), similarity[rows[i].chunk.chunk_id]
-            hits.append(self._hit(rows[i], probability, cosine, judge.answers(probability, cosine)))
-        # The verdict reads every judged candidate, whatever order the top k are shown in.
-        return SearchResult(query=query, hits=tuple(hits[:k]), threshold=judge.coverage_threshold,
-                            covered=any(h.relevant for h in hits), judged=True)
+    def _judge(self, query: str, rows: list[ChunkRow], similarity: dict[str, float]):
+        """(probabilities, cosines, coverage-rule features) of the candidates."""
+        probabilities = self.judge.relevance(query, [passage_text(r.chunk.section, r.chunk.text) for r in rows])
+        cosines = [similarity[r.chunk.chunk_id] for r in rows]
+        return probabilities, cosines, candidate_features(probabilities, cosines, self.unseen(query))
+
+    def unseen(self, query: str) -> float:
+        """Share of the question's rare-word weight that no passage of the library contains."""
+        passages, counts = self.registry.term_counts(content_terms(query))
+        return unseen_share(counts, passages)
 
     def _fill_similarity(self, vector: np.ndarray, ids: list[str], similarity: dict[str, float]) -> None:
         """Cosine scores for lexical-only hits from their stored vectors, so every score means the same."""

@@ -1,9 +1,10 @@
 """The shipped judge: an int8 ONNX cross-encoder read with onnxruntime, no torch.
 
 ``judge.json`` beside the model is its card in machine form: the SHA-256 of the ONNX
-file, the token budget it was trained with, and the thresholds calibrated on held-out
-data (``training/calibrate.py``). The file is checked against that hash before the first
-use; a missing or altered file is a configuration error that names the fix, never a
+file, the token budget it was trained with, the support threshold calibrated on held-out
+pairs (``training/calibrate.py``) and the coverage rule fitted per question on held-out
+questions (:mod:`tutor.judge.coverage`, ``tutor judge-calibrate``). The file is checked
+against that hash before the first use; a missing or altered file is a configuration error that names the fix, never a
 silent fall-back to "covered".
 
 Input is a pair: the question (or statement) first, then the passage as
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor.errors import ModelUnavailableError
+from tutor.judge.coverage import CoverageRule
 
 HERE = Path(__file__).parent
 MODEL_PATH = HERE / "judge-minilm-int8.onnx"
@@ -67,9 +69,8 @@ class JudgeCard:
     name: str
     sha256: str
     max_tokens: int
-    coverage_threshold: float
+    coverage: CoverageRule  # fitted per question by `tutor judge-calibrate` (tutor/judge/coverage.py)
     support_threshold: float
-    coverage_cosine: float | None = None  # a passage this close by embedding also counts (see judge-calibrate)
 
     @classmethod
     def load(cls, path: Path = CARD_PATH) -> "JudgeCard":
@@ -80,10 +81,16 @@ class JudgeCard:
                 "The relevance judge's card (tutor/judge/judge.json) is missing or unreadable; reinstall the tutor.",
                 detail=str(exc),
             ) from exc
-        return cls(name=data["name"], sha256=data["sha256"], max_tokens=int(data["max_tokens"]),
-                   coverage_threshold=float(data["coverage_threshold"]),
-                   support_threshold=float(data["support_threshold"]),
-                   coverage_cosine=None if data.get("coverage_cosine") is None else float(data["coverage_cosine"]))
+        try:
+            coverage = CoverageRule.from_card(data["coverage_rule"])
+            return cls(name=data["name"], sha256=data["sha256"], max_tokens=int(data["max_tokens"]),
+                       coverage=coverage, support_threshold=float(data["support_threshold"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelUnavailableError(
+                "The relevance judge's card (tutor/judge/judge.json) is incomplete: it needs the model's hash, "
+                "token budget, support threshold and a coverage rule (tutor judge-calibrate writes it).",
+                detail=str(exc),
+            ) from exc
 
 
 def sha256_of(path: Path) -> str:
@@ -108,19 +115,12 @@ class RelevanceJudge:
         return self.card.name
 
     @property
-    def coverage_threshold(self) -> float:
-        return self.card.coverage_threshold
+    def coverage(self) -> CoverageRule:
+        return self.card.coverage
 
     @property
     def support_threshold(self) -> float:
         return self.card.support_threshold
-
-    def answers(self, probability: float, cosine: float | None) -> bool:
-        """The coverage rule for one passage: the judge says it answers, or (where the card sets
-        one) its embedding similarity alone is high enough (calibrated with the judge's threshold)."""
-        if probability >= self.card.coverage_threshold:
-            return True
-        return self.card.coverage_cosine is not None and cosine is not None and cosine >= self.card.coverage_cosine
 
     def verify(self) -> None:
         """Raise a configuration error naming the fix if the model file is missing or altered."""

@@ -4,9 +4,9 @@
   lowest cut that keeps at least :data:`SUPPORT_RECALL` of supported statements, so a
   correct sentence is rarely marked; how many unsupported ones it then catches is
   reported on ``test``.
-* The **coverage threshold** written here is provisional (the cut that keeps 95% of
-  relevant pairs on ``calib``) and ``coverage_calibration`` is reset: the shipped threshold
-  is calibrated per question, with real retrieval over an index, by
+* The **coverage rule** written here is provisional (the judge alone, at the cut that keeps
+  95% of relevant pairs on ``calib``) and ``coverage_calibration`` is reset: the shipped rule
+  is fitted per question, with real retrieval over an index, by
   ``tutor judge-calibrate`` (:mod:`tutor.cli.evals`), which records the model's hash with it.
 * Figures on ``test``: precision, recall and accuracy at both thresholds, per source
   kind, and ROC AUC; written to ``metrics.json`` in the work folder and the card.
@@ -15,11 +15,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from tutor.judge.coverage import CoverageRule
 from tutor.judge.model import CARD_PATH, MODEL_PATH, JudgeCard, RelevanceJudge, sha256_of
 from tutor.judge.training.data import Pair
 
@@ -69,9 +71,18 @@ def _score(judge: RelevanceJudge, pairs: list[Pair]) -> tuple[np.ndarray, np.nda
     return scores, np.array([p.label for p in pairs])
 
 
+def provisional_rule(cut: float) -> CoverageRule:
+    """Until ``tutor judge-calibrate`` fits the real one: a candidate answers when the judge's
+    probability reaches the pair-level cut (the rule's first feature is the judge's log-odds)."""
+    cut = min(max(cut, 1e-6), 1 - 1e-6)
+    return CoverageRule(weights=(1.0, 0.0, 0.0, 0.0), bias=0.0, mean=(0.0,) * 4, scale=(1.0,) * 4,
+                        threshold=math.log(cut / (1 - cut)))
+
+
 def write_card(path: Path, *, sha256: str, max_tokens: int, coverage: float, support: float, extra: dict) -> None:
     card = {"name": NAME, "sha256": sha256, "max_tokens": max_tokens,
-            "coverage_threshold": round(coverage, 4), "support_threshold": round(support, 4), **extra}
+            "relevance_pair_threshold": round(coverage, 4), "support_threshold": round(support, 4),
+            "coverage_rule": provisional_rule(coverage).to_card(), **extra}
     path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
@@ -79,7 +90,7 @@ def calibrate(work: Path, *, hyper: dict, model_path: Path = MODEL_PATH, card_pa
     from tutor.judge.training.dataset import read_pairs
 
     provisional = JudgeCard(name=NAME, sha256=sha256_of(model_path), max_tokens=hyper["max_tokens"],
-                            coverage_threshold=0.5, support_threshold=0.5)
+                            coverage=provisional_rule(0.5), support_threshold=0.5)
     judge = RelevanceJudge(model_path=model_path, card=provisional)
     calib, test = read_pairs(work / "pairs-calib.jsonl"), read_pairs(work / "pairs-test.jsonl")
     thresholds = {}
