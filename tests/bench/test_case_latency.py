@@ -1,4 +1,4 @@
-"""Case-discussion latency on the bundled STEMI case: a figure for the README, never a timed assertion.
+"""Case-discussion latency on the bundled STEMI case: a figure for docs/measurements.md, never a timed assertion.
 
 Per call, through the services (session load, case version from the library, matching,
 stage machine, one BEGIN IMMEDIATE write of state + turns): a request placed by words, a

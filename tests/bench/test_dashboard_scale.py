@@ -1,7 +1,7 @@
 """The dashboard scale script (``tests/bench/dashboard_scale.py``) at a small size.
 
 The full run (2,000 learners, 1,000,000 attempts, 16 writer processes) is a script for
-the README figures. Here the same code path runs on 100 learners and 20,000 attempts
+the docs/measurements.md figures. Here the same code path runs on 100 learners and 20,000 attempts
 in a few seconds, so the ordinary test run keeps it working; the assertions are about
 what the calls return and the rows written, never about how long anything took.
 """

@@ -1,4 +1,4 @@
-"""What the relevance judge costs a question: figures for the README, never timed assertions.
+"""What the relevance judge costs a question: figures for docs/measurements.md, never timed assertions.
 
 * rerank: judging the 20 hybrid candidates of a question (the per-question cost the judge
   adds to search), p50/p95 over the benchmark questions on the bundled curriculum;

@@ -1,6 +1,6 @@
 """Quiz latency: starting a block and marking an answer, for a learner with a long history.
 
-A figure for the README, never a timed assertion. The bank is the bundled one (64
+A figure for docs/measurements.md, never a timed assertion. The bank is the bundled one (64
 questions, citations resolved against the bundled curriculum); the learner has
 TUTOR_BENCH_ATTEMPTS earlier attempts (default 500; `make bench` uses what you set).
 Measured per call: start a 10-question tutor block (filters, FSRS due cards, history,

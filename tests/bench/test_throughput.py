@@ -1,4 +1,4 @@
-"""Throughput and latency benchmarks: figures for the README, never timed assertions.
+"""Throughput and latency benchmarks: figures for docs/measurements.md, never timed assertions.
 
 * embedding: raw sentences/s of the local model over the bundled passages;
 * ingest: passages/s for the whole pipeline (parse, chunk, embed, Chroma, SQLite);

@@ -2,7 +2,7 @@
 
 Prints and saves (test-artifacts/retrieval_eval.json) recall@1, recall@5, MRR and
 the calibrated abstention threshold, for dense and for hybrid search. The asserts
-are regression floors well below today's figures (see README), not the figures.
+are regression floors well below today's figures (see docs/measurements.md), not the figures.
 """
 
 from __future__ import annotations

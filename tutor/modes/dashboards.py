@@ -140,7 +140,7 @@ class Dashboards:
         """The class at a glance; the heatmap maps the ``heatmap_rows`` weakest students (None: everyone).
 
         Mapping only the rows a chart can show keeps the view fast in a class of thousands
-        (0.5 s instead of 1.5 s at 2,000 students; see the README's figures).
+        (0.5 s instead of 1.5 s at 2,000 students; see docs/measurements.md).
         """
         actor.require_staff()
         now = self._now()
