@@ -64,4 +64,4 @@ def test_pubmedqa_retrieval_and_abstention(tmp_path, embedder):
     (ARTIFACTS / "pubmedqa.json").write_text(json.dumps(figures, indent=2))
     print(f"\npubmedqa: {json.dumps(figures)}")
     assert figures["dense"]["recall_at_5"] >= 0.8
-    assert judged.recall_at_5 >= 0.8 and judged.not_covered_out_of_scope >= 0.5  # 0.66 today (docs/measurements.md)
+    assert judged.recall_at_5 >= 0.8 and judged.not_covered_out_of_scope >= 0.5  # 0.74 today (docs/measurements.md)

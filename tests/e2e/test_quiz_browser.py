@@ -147,9 +147,10 @@ def test_student_takes_a_tutor_set_then_a_timed_block_that_survives_a_reload(pag
 
 def test_a_signed_out_address_asks_for_sign_in_then_opens_that_page_and_old_tokens_sign_nobody_in(page, app_url):
     sign_in(page, "bo")
-    first = _session_cookie(page)
+    first = _written_cookie(page)
     assert "bo" not in first["value"].lower() and len(first["value"]) >= 40 and first["sameSite"] == "Strict"
     sign_out(page)
+    page.wait_for_function("() => !document.cookie.includes('tutor_session=')")
     assert _session_cookie(page) is None  # sign-out clears it (and revokes it on the server)
 
     page.goto(app_url.rstrip("/") + "/quiz")
@@ -159,7 +160,7 @@ def test_a_signed_out_address_asks_for_sign_in_then_opens_that_page_and_old_toke
     page.get_by_text("Signed in as").wait_for()
     page.get_by_role("heading", name="Quiz").wait_for()  # the page the address named, not Home
 
-    before_reload = _session_cookie(page)
+    before_reload = _written_cookie(page)
     reload_signed_in(page)
     page.get_by_role("heading", name="Quiz").wait_for()
     page.wait_for_function("() => !document.cookie.includes(%r)" % before_reload["value"])  # rotated
@@ -168,6 +169,12 @@ def test_a_signed_out_address_asks_for_sign_in_then_opens_that_page_and_old_toke
         page.context.add_cookies([stale])
         page.reload()
         page.get_by_role("button", name="Sign in", exact=True).wait_for()
+
+
+def _written_cookie(page) -> dict:
+    """The session cookie once the page's cookie component has written it (it runs after the render)."""
+    page.wait_for_function("() => document.cookie.includes('tutor_session=')")
+    return _session_cookie(page)
 
 
 def _session_cookie(page) -> dict | None:

@@ -179,7 +179,7 @@ def test_a_remote_model_never_receives_a_planted_identifier_in_questions_or_hist
         f"A 92-year-old, notes sent from {EMAIL}, acct {MRN}: why is insulin given with glucose for potassium?",
         learner_id=who, conversation_id="c1")
     assert second.kind != "referral", second.text
-    assert fake.request_count >= 2
+    assert fake.request_count >= 2, (second.kind, second.text)
     sent = _sent(fake)
     assert "potassium" in sent and "[PHONE]" in sent and "[DATE]" in sent  # the questions went, redacted
     for identifier in (*IDENTIFIERS, "92-year-old"):

@@ -53,7 +53,10 @@ def test_words_no_passage_contains_carry_their_rare_weight():
     assert 0.6 < share < 1.0
     assert unseen_share({"disease": 900}, passages=1000) == 0.0
     # a word missing from a five-passage upload says little: most words are missing there
-    assert unseen_share({"dangerously": 0, "potassium": 3}, passages=5) < 0.1
+    assert unseen_share({"scabies": 0, "potassium": 3}, passages=5) < 0.1
+    # an everyday English word the library happens not to use is no sign of a missing topic
+    assert unseen_share({"dangerously": 0, "smith": 0, "potassium": 30}, passages=1000) == 0.0
+    assert unseen_share({"glaucoma": 0, "potassium": 30}, passages=1000) > 0.5
     assert unseen_share({}, passages=0) == 0.0
 
 

@@ -15,7 +15,10 @@ So the rule reads each judged candidate in the context of the others and of the 
   (when every neighbour "answers", none really stands out);
 * ``unseen``: the share of the question's rare-word weight (IDF over the library's
   passages) carried by words that no passage of the library contains at all: a question
-  naming a disease the library never mentions. Absence from a small library says little
+  naming a disease the library never mentions. Only rare words count: a word the general
+  English vocabulary of the embedder's tokenizer holds whole ("dangerously", "ward",
+  "smith") is no sign of a topic the library lacks, while "glaucoma", "scabies" or "fabry"
+  are split into pieces there. Absence from a small library says little
   (a five-passage upload lacks most words), so the share is weighed by the library's size,
   ``passages / (passages + UNSEEN_HALF_WEIGHT)``: half weight at 50 passages, 0.86 at 300.
 
@@ -27,12 +30,16 @@ Pure functions: retrieval supplies the probabilities, cosines and word counts.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+TOKENIZER_PATH = Path(__file__).parent.parent / "index" / "minilm_tokenizer.json"  # hash-checked by the embedder
 FEATURES = ("judge_logit", "cosine", "judge_lead", "unseen")
 UNSEEN_HALF_WEIGHT = 50  # passages at which a missing word counts half
 _EPS = 1e-6
@@ -50,14 +57,23 @@ def content_terms(text: str) -> list[str]:
     return sorted({w for w in words if len(w) > 2 and w not in STOPWORDS})
 
 
-def unseen_share(document_counts: Mapping[str, int], passages: int) -> float:
-    """Share of the terms' IDF weight carried by terms that no passage contains, weighed by the
-    library's size (0 when there are no terms or no passages)."""
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Whole words of the general English WordPiece vocabulary (bert-base-uncased, vendored)."""
+    vocabulary = json.loads(TOKENIZER_PATH.read_text(encoding="utf-8"))["model"]["vocab"]
+    return frozenset(w for w in vocabulary if w.isalpha() and not w.startswith("##"))
+
+
+def unseen_share(document_counts: Mapping[str, int], passages: int,
+                 common: frozenset[str] | None = None) -> float:
+    """Share of the terms' IDF weight carried by rare terms (not in ``common``) that no passage
+    contains, weighed by the library's size (0 when there are no terms or no passages)."""
+    common = common_words() if common is None else common
     weights = {t: math.log((passages + 1) / (n + 1)) for t, n in document_counts.items()}
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    share = sum(w for t, w in weights.items() if document_counts[t] == 0) / total
+    share = sum(w for t, w in weights.items() if document_counts[t] == 0 and t not in common) / total
     return share * passages / (passages + UNSEEN_HALF_WEIGHT)
 
 
