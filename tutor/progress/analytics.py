@@ -3,7 +3,7 @@
 Pure functions over plain values (no database, no clock: ``today`` and ``now`` are
 arguments), so every number on a dashboard can be checked by hand in a unit test.
 :mod:`tutor.progress.reports` fetches the inputs with a few aggregate queries;
-:mod:`tutor.modes.dashboards` adds the curriculum (question tags, case objectives) and
+:mod:`tutor.modes.dashboards.service` adds the curriculum (question tags, case objectives) and
 the access checks.
 
 Definitions, as the dashboards explain them to their readers:

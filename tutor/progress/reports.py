@@ -8,7 +8,7 @@ read at a time. ``tests/bench/dashboard_scale.py`` times each query on 2,000 lea
 and 1,000,000 attempts.
 
 Returns plain values from :mod:`tutor.progress.analytics`; access checks are the
-caller's (:mod:`tutor.modes.dashboards`).
+caller's (:mod:`tutor.modes.dashboards.service`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from tutor.modes.dashboards import CaseReport
+from tutor.modes.dashboards.service import CaseReport
 from tutor.progress.analytics import Cell, ItemStats, Mastery, Period
 from tutor.progress.reports import UsageDay
 
