@@ -47,7 +47,8 @@ from tutor.modes.cases.matching import CaseMatcher, contains_words, is_negated, 
 from tutor.modes.cases.scoring import Marks, mark
 from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.progress.records import CaseSession, CaseTurn
-from tutor.progress.store import CaseCompletion, ProgressStore
+from tutor.progress.case_sessions import CaseCompletion
+from tutor.progress.store import ProgressStore
 
 log = logging.getLogger(__name__)
 
