@@ -30,7 +30,7 @@ from tests.question_files import MINI_BANK_YAML
 from tutor.modes.access import Actor
 from tutor.modes.quiz.models import BlockSpec
 from tutor.progress.accounts import AccountStore
-from tutor.progress.analytics import MIN_RESPONSES
+from tutor.progress.item_analysis import MIN_RESPONSES
 from tutor.services import build_services
 from tutor.settings import Settings
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from tutor.clock import from_iso, to_iso
 from tutor.db import SQLiteStore
-from tutor.progress.analytics import FirstResponse, QuestionStat, StudentActivity
+from tutor.progress.analytics import QuestionStat, StudentActivity
+from tutor.progress.item_analysis import FirstResponse
 from tutor.progress.migrations import MIGRATIONS
 
 EXPORT_PAGE = 5000

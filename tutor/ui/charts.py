@@ -17,7 +17,8 @@ import altair as alt
 import pandas as pd
 
 from tutor.modes.dashboards.service import CaseReport
-from tutor.progress.analytics import Cell, ItemStats, Mastery, Period
+from tutor.progress.analytics import Cell, Mastery, Period
+from tutor.progress.item_analysis import ItemStats
 from tutor.progress.reports import UsageDay
 
 _SHARE = alt.Scale(domain=[0, 1])
