@@ -2,77 +2,9 @@
 
 import streamlit as st
 
-from tutor.agent.hint_ladder import Ladder
-from tutor.domain import Answer, Drafting
-from tutor.ui.answer_view import GENERAL_KNOWLEDGE_BADGE, STREAMING_NOTE, reply_view
-from tutor.ui.deps import get_services
-from tutor.ui.errors import shown_errors
+from tutor.ui.ask_view import ask_view
 from tutor.ui.auth import signed_in
-from tutor.ui.conversation import LADDER, conversation_id, conversation_list
-
-STEP = "ask.step"  # a hint-ladder button pressed on the previous run
-
-
-def queue_step(step: str) -> None:
-    st.session_state[STEP] = step
+from tutor.ui.deps import get_services
 
 st.title("Ask the tutor")
-services = get_services()
-learner = signed_in()
-conversation = conversation_id()
-
-conversation_list(services.tutor, learner.learner_id, conversation)
-
-mode_label = st.segmented_control(
-    "Mode", ["Explain", "Socratic"], default="Explain", key="ask.mode",
-    help="Explain answers directly. Socratic guides you with questions and hints first; ask for the answer when ready.",
-)
-mode = "socratic" if mode_label == "Socratic" else "explain"
-st.caption("Answers come only from your course material, with the passages they rest on. "
-           "An educational tool, not clinical advice.")
-
-for turn in services.tutor.history(learner.learner_id, conversation):
-    with st.chat_message("user"):
-        st.markdown(turn.question)
-    with st.chat_message("assistant"), st.container():  # one container, as the live reply below draws it
-        reply_view(turn.answer, turn.kind if turn.status == "complete" else "interrupted", turn.citations, turn.quotes,
-                   turn.unsupported, turn.related)
-
-ladder: Ladder | None = st.session_state.get(LADDER) if mode == "socratic" else None
-pending = st.session_state.pop(STEP, None)
-step = {"hint": ladder.next_hint, "reveal": ladder.reveal}[pending]() if ladder and pending else None
-placeholder = "Your answer to the tutor's question…" if ladder and not ladder.revealed else "Ask about the course material…"
-# A fixed key: the widget stays the same one when its placeholder changes with the ladder, so
-# what the student is typing while the page reruns is not wiped with a new widget.
-message = st.chat_input(placeholder, max_chars=services.settings.question_max_chars, key="ask.input")
-
-if message or step:
-    if mode == "socratic":
-        ladder = step or (ladder.attempt(message) if ladder and not ladder.revealed else Ladder.start(message))
-        st.session_state[LADDER] = ladder
-    # A button press is the student's turn too, stored as what they asked for; the ladder carries the topic.
-    question = message or ("Next hint, please." if not ladder.revealed else "Show me the answer.")
-    with st.chat_message("user"):
-        st.markdown(question)
-    with st.chat_message("assistant"), shown_errors():
-        live = st.empty()  # becomes the reply's one container: the same shape as a reply drawn from history,
-        if not services.tutor.model_loaded:  # so no stale copy of the last reply shows while this one streams
-            with live.container(), st.spinner("Starting the language model (first question only, a few seconds)…"):
-                services.tutor.warm_up()
-        live.caption("Reading the course material…")
-        label = ""
-        for event in services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
-                                           mode=mode, ladder=ladder):
-            if isinstance(event, Answer):
-                with live.container():
-                    reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported, event.related)
-            elif isinstance(event, Drafting):
-                label = f"{GENERAL_KNOWLEDGE_BADGE}\n\n" if event.general_knowledge else ""
-            else:
-                live.markdown(label + event + " ▌" + STREAMING_NOTE)
-
-ladder = st.session_state.get(LADDER) if mode == "socratic" else None
-if ladder and not ladder.revealed:
-    hint_col, answer_col, _ = st.columns([1, 1, 2])
-    hint_col.button("Next hint", icon=":material/lightbulb:", on_click=queue_step, args=("hint",))
-    answer_col.button("Show answer", icon=":material/visibility:", on_click=queue_step, args=("reveal",))
+ask_view(get_services(), signed_in())

@@ -1,7 +1,5 @@
 """Cases: work through a clinical case stage by stage, commit to a differential and a plan, get a debrief."""
 
-import streamlit as st
-
 from tutor.ui.case_screens import cases_screen
 from tutor.ui.deps import get_services
 from tutor.ui.errors import shown_errors

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tutor.clock import utc_now
 from tutor.modes.access import Actor
-from tutor.modes.accounts import AccountService
+from tutor.modes.accounts.service import AccountService
 from tutor.progress.accounts import AccountStore
 from tutor.progress.records import Learner
 from tutor.progress.store import ProgressStore

@@ -15,7 +15,7 @@ from tests.case_files import MINI_CASE_ID, MINI_CASE_YAML
 from tests.question_files import MINI_BANK_YAML
 from tutor.llm.scripted import ScriptedChatModel
 from tutor.modes.access import Actor
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.services import Services, build_services
 from tutor.settings import Settings
 

@@ -28,17 +28,17 @@ from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
 from tutor.judge.model import RelevanceJudge, build_judge
 from tutor.llm.factory import build_chat_model
-from tutor.modes.ask import AskService
-from tutor.modes.bank_admin import BankAdmin, QuestionImport
-from tutor.modes.drafting import QuestionDrafter
-from tutor.modes.case_admin import CaseAdmin, CaseImport
-from tutor.modes.case_discussion import CaseService
-from tutor.modes.case_matching import CaseMatcher
+from tutor.modes.ask.service import AskService
+from tutor.modes.bank.admin import BankAdmin, QuestionImport
+from tutor.modes.bank.drafting import QuestionDrafter
+from tutor.modes.cases.admin import CaseAdmin, CaseImport
+from tutor.modes.cases.discussion import CaseService
+from tutor.modes.cases.matching import CaseMatcher
 from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.modes.access import Actor
-from tutor.modes.accounts import AccountService
-from tutor.modes.dashboards import Dashboards
-from tutor.modes.quiz import QuizService
+from tutor.modes.accounts.service import AccountService
+from tutor.modes.dashboards.service import Dashboards
+from tutor.modes.quiz.service import QuizService
 from tutor.clock import utc_now
 from tutor.progress.accounts import AccountStore
 from tutor.progress.browser_sessions import BrowserSessionStore

@@ -18,7 +18,7 @@ loaded; the curriculum is not indexed, no dashboard needs it):
    the streamed CSV export of every attempt. Each is run once to warm up ("first"),
    then ``--repeats`` times (median and max);
 3. measures the quiz's write path (``ProgressStore.start_block`` then ``grade`` of one
-   attempt with its FSRS review, as ``tutor.modes.quiz`` answers a question) with one
+   attempt with its FSRS review, as ``tutor.modes.quiz.service`` answers a question) with one
    writer, with N writer threads, and with N writer processes on the same file, while
    two reader threads keep loading a student's dashboard. It then counts the rows: a
    lost write stops the script with an error.

@@ -16,7 +16,7 @@ import time
 
 from tests.accounts import DR_LEE
 from tests.bench.test_throughput import _record
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.progress.records import Attempt
 from tutor.settings import PROJECT_ROOT
 

@@ -28,9 +28,9 @@ from tests.accounts import PASSWORD, add_account
 from tests.e2e.conftest import app_page, choose_first_option, fill_sign_in, serve, sign_in, sign_out, wait_for_app_run
 from tests.question_files import MINI_BANK_YAML
 from tutor.modes.access import Actor
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.progress.accounts import AccountStore
-from tutor.progress.analytics import MIN_RESPONSES
+from tutor.progress.item_analysis import MIN_RESPONSES
 from tutor.services import build_services
 from tutor.settings import Settings
 

@@ -36,7 +36,7 @@ from tests.hardening.injection_figures import (
 from tests.hardening.obeying_model import outside_references, prompt_leaks
 from tests.hardening.poisoned_documents import ALL_KINDS, coverage, poisoned_files
 from tutor.errors import TutorError
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.ui.components import escape_markdown
 
 FILES = int(os.environ.get("TUTOR_INJECTION_FILES", "40"))

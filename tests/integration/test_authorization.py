@@ -25,14 +25,14 @@ from tests.case_files import MINI_CASE_ID
 from tests.classroom import Classroom, answer_all, complete_mini_case, open_classroom
 from tutor.errors import AccessDenied, TutorError
 from tutor.modes.access import Actor
-from tutor.modes.accounts import AccountService
-from tutor.modes.ask import AskService
-from tutor.modes.bank_admin import BankAdmin
-from tutor.modes.case_admin import CaseAdmin
-from tutor.modes.case_discussion import CaseService
-from tutor.modes.dashboards import Dashboards
-from tutor.modes.quiz import QuizService
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.accounts.service import AccountService
+from tutor.modes.ask.service import AskService
+from tutor.modes.bank.admin import BankAdmin
+from tutor.modes.cases.admin import CaseAdmin
+from tutor.modes.cases.discussion import CaseService
+from tutor.modes.dashboards.service import Dashboards
+from tutor.modes.quiz.service import QuizService
+from tutor.modes.quiz.models import BlockSpec
 from tutor.progress.records import ChatTurn
 from tutor.services import Services
 

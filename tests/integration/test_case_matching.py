@@ -6,7 +6,7 @@ import pytest
 
 from tests.case_files import MINI_CASE_YAML
 from tutor.content.cases.parse import parse_case
-from tutor.modes.case_matching import CaseMatcher, is_negated, words
+from tutor.modes.cases.matching import CaseMatcher, is_negated, words
 
 CASE = parse_case(MINI_CASE_YAML.encode(), "mini.yaml")
 FINDINGS = tuple(CASE.findings.values())

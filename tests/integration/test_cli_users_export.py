@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from tests.question_files import MINI_BANK_YAML
 from tutor.cli import main
 from tutor.modes.access import Actor
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.services import build_services
 from tutor.settings import Settings
 

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.classroom import Classroom, answer_all, complete_mini_case, open_classroom
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 
 RIGHT = {"mini-hf-1": "A", "mini-hf-2": "B", "mini-k-1": "C", "mini-aki-1": "A"}
 

@@ -11,7 +11,7 @@ from tests.markdown_files import write_markdown
 from tests.question_files import POTASSIUM_QUOTE, potassium_passage
 from tutor.llm.scripted import Fault, ScriptedChatModel
 from tutor.errors import ModelUnavailableError
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.services import build_services
 
 PASSAGE = potassium_passage()
@@ -133,7 +133,7 @@ def test_a_vignette_that_asks_its_own_question_gets_the_code_lead_in_instead(set
     ("Hyperkalaemia > Emergency treatment", "treatment"), ("Asthma > Investigations", "investigation"),
     ("Heart failure > Causes", "cause"), ("Thyroid > Clinical features", "diagnosis"), ("", "diagnosis")])
 def test_the_kind_of_question_follows_the_passages_heading(heading, kind):
-    from tutor.modes.drafting import kind_for
+    from tutor.modes.bank.drafting import kind_for
 
     assert kind_for(heading) == kind
 

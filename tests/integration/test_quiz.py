@@ -11,7 +11,7 @@ from tests.accounts import DR_LEE
 from tests.question_files import MINI_BANK_YAML
 from tests.store.stepping_clock import SteppingClock
 from tutor.errors import QuizError, StoreError
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.services import build_services
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutor.modes import case_machine as machine
+from tutor.modes.cases import machine
 from tutor.services import build_services
 from tutor.settings import Settings
 

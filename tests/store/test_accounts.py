@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from tests.store.stepping_clock import SteppingClock
 from tutor.errors import AccessDenied, AccountError, SignInFailed
 from tutor.modes.access import Actor
-from tutor.modes.accounts import LOCK_AFTER, LOCK_FOR, AccountService
+from tutor.modes.accounts.service import LOCK_AFTER, LOCK_FOR, AccountService
 from tutor.progress.accounts import AccountStore
 from tutor.progress.store import ProgressStore
 

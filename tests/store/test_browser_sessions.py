@@ -9,7 +9,7 @@ import pytest
 
 from tests.store.stepping_clock import SteppingClock
 from tutor.modes.access import Actor
-from tutor.modes.accounts import AccountService
+from tutor.modes.accounts.service import AccountService
 from tutor.progress.accounts import AccountStore
 from tutor.progress.browser_sessions import BrowserSessionStore
 from tutor.progress.store import ProgressStore

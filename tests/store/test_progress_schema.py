@@ -10,7 +10,8 @@ import sqlite_utils
 
 from tutor.errors import StoreError
 from tutor.progress.migrations import MIGRATIONS
-from tutor.progress.store import CaseCompletion, ProgressStore
+from tutor.progress.case_sessions import CaseCompletion
+from tutor.progress.store import ProgressStore
 
 TABLES = {
     "case_scores",

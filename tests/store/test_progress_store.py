@@ -11,7 +11,8 @@ import pytest
 from tutor.errors import StoreError
 from tutor.domain import Citation
 from tutor.progress.records import Attempt, ChatTurn, ReviewCard
-from tutor.progress.store import CaseCompletion, ProgressStore
+from tutor.progress.case_sessions import CaseCompletion
+from tutor.progress.store import ProgressStore
 
 from .stepping_clock import START
 

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tutor.progress.analytics import (
-    CaseObjectiveResult, ItemKey, QuestionStat, QuestionTags, StudentActivity, by_week, class_mastery, item_analysis,
-    mastery, students_at_risk,
+    CaseObjectiveResult, QuestionStat, QuestionTags, StudentActivity, by_week, class_mastery, mastery, students_at_risk,
 )
+from tutor.progress.item_analysis import ItemKey
+from tutor.progress.item_analysis import analyse_items as item_analysis
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 

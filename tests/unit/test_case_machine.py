@@ -7,8 +7,8 @@ import pytest
 from tests.case_files import MINI_CASE_YAML
 from tutor.content.cases.parse import parse_case
 from tutor.errors import CaseError
-from tutor.modes import case_machine as machine
-from tutor.modes.case_machine import Answer
+from tutor.modes.cases import machine
+from tutor.modes.cases.machine import Answer
 
 CASE = parse_case(MINI_CASE_YAML.encode(), "mini.yaml")
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.case_files import MINI_CASE_YAML, POSSIBLE_POINTS
 from tutor.content.cases.parse import parse_case
-from tutor.modes.case_machine import Answer, CaseState, Revealed
-from tutor.modes.case_scoring import mark
+from tutor.modes.cases.machine import Answer, CaseState, Revealed
+from tutor.modes.cases.scoring import mark
 
 CASE = parse_case(MINI_CASE_YAML.encode(), "mini.yaml")
 HYPERK = Answer(text="raised potassium", group="differential", index=0)

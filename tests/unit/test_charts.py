@@ -10,7 +10,7 @@ thinning is off on those axes.
 
 from __future__ import annotations
 
-from tutor.modes.dashboards import CaseReport
+from tutor.modes.dashboards.service import CaseReport
 from tutor.progress.analytics import Cell, Mastery
 from tutor.ui import charts
 

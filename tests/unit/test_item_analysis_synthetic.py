@@ -25,9 +25,9 @@ import pytest
 
 from tests.synthetic_progress import PLANT_KINDS, SyntheticClass, generate
 from tutor.clock import from_iso
-from tutor.progress.analytics import (
-    CaseObjectiveResult, ItemKey, ItemStats, QuestionTags, class_mastery, item_analysis, mastery,
-)
+from tutor.progress.analytics import CaseObjectiveResult, QuestionTags, class_mastery, mastery
+from tutor.progress.item_analysis import ItemKey, ItemStats
+from tutor.progress.item_analysis import analyse_items as item_analysis
 from tutor.progress.migrations import STATS_REBUILD_SELECT
 from tutor.progress.records import Attempt
 from tutor.progress.reports import ProgressReports

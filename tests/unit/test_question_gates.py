@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.question_files import make_question
-from tutor.modes import question_gates as gates
+from tutor.modes.bank import gates
 
 PASSAGE = "A normal BNP makes heart failure unlikely in a breathless patient, so it is used to rule the diagnosis out."
 

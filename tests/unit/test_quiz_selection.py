@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tutor.modes.quiz_selection import select_questions
+from tutor.modes.quiz.selection import select_questions
 
 CANDIDATES = ["a", "b", "c", "d", "e", "f"]
 LAST = {"a": True, "b": False, "c": True, "d": False}  # e and f never seen

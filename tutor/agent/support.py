@@ -14,7 +14,7 @@ judge's support probability decides:
   most supportive among the few closest by embedding: the evidence is copied from the
   material, chosen by the judge.
 
-The caller decides what a mostly unsupported reply becomes (:mod:`tutor.modes.ask`
+The caller decides what a mostly unsupported reply becomes (:mod:`tutor.modes.ask.service`
 declines it). Pure apart from the two models it is handed.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from tutor.cli.common import EXIT_PARTIAL, OPERATOR, build, emit_json
-from tutor.modes.case_admin import validate_case_file
+from tutor.modes.cases.admin import validate_case_file
 
 
 @click.group()

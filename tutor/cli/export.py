@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from tutor.cli.common import OPERATOR, build
-from tutor.progress.analytics import MIN_RESPONSES
+from tutor.progress.item_analysis import MIN_RESPONSES
 
 
 @click.group()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from tutor.cli.common import EXIT_PARTIAL, OPERATOR, build, emit_json
-from tutor.modes.accounts import ROLES
+from tutor.modes.accounts.service import ROLES
 
 _ROLE = click.Choice(ROLES)
 

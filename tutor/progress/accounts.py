@@ -3,7 +3,7 @@
 Kept apart from :class:`~tutor.progress.store.ProgressStore` because it is the only
 code that reads a password hash, and no record it returns to the rest of the tutor
 carries one (:class:`~tutor.progress.records.Learner` has no such field). Hashing and
-verifying happen above, in :mod:`tutor.modes.accounts`; this store keeps what they
+verifying happen above, in :mod:`tutor.modes.accounts.service`; this store keeps what they
 produce and the per-account lock-out counters, each change in one transaction.
 """
 

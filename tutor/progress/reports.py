@@ -8,7 +8,7 @@ read at a time. ``tests/bench/dashboard_scale.py`` times each query on 2,000 lea
 and 1,000,000 attempts.
 
 Returns plain values from :mod:`tutor.progress.analytics`; access checks are the
-caller's (:mod:`tutor.modes.dashboards`).
+caller's (:mod:`tutor.modes.dashboards.service`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 
 from tutor.clock import from_iso, to_iso
 from tutor.db import SQLiteStore
-from tutor.progress.analytics import FirstResponse, QuestionStat, StudentActivity
+from tutor.progress.analytics import QuestionStat, StudentActivity
+from tutor.progress.item_analysis import FirstResponse
 from tutor.progress.migrations import MIGRATIONS
 
 EXPORT_PAGE = 5000

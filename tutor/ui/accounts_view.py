@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tutor.modes.access import Actor
-from tutor.modes.accounts import ROLES
+from tutor.modes.accounts.service import ROLES
 from tutor.ui.errors import shown_errors
 from tutor.ui.notices import confirm
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from tutor.bank.store import BankQuestion
 from tutor.content.questions.model import LETTERS, Question
-from tutor.modes.bank_admin import QuestionImport
+from tutor.modes.bank.admin import QuestionImport
 from tutor.ui.answer_view import citation_chip
 from tutor.ui.components import escape_markdown
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tutor.modes.case_machine import MAX_DIFFERENTIAL, MAX_PLAN
+from tutor.modes.cases.machine import MAX_DIFFERENTIAL, MAX_PLAN
 from tutor.ui.case_view import (
     case_header, debrief, differential_feedback, findings_panel, plan_feedback, transcript, whole_percent,
 )

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tutor.modes.case_discussion import CaseView
-from tutor.modes.case_scoring import DiagnosisFeedback, Marks, PlanFeedback
+from tutor.modes.cases.discussion import CaseView
+from tutor.modes.cases.scoring import DiagnosisFeedback, Marks, PlanFeedback
 from tutor.ui.answer_view import citation_chip
 from tutor.ui.components import escape_markdown
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from tutor.modes.dashboards import CaseReport
-from tutor.progress.analytics import Cell, ItemStats, Mastery, Period
+from tutor.modes.dashboards.service import CaseReport
+from tutor.progress.analytics import Cell, Mastery, Period
+from tutor.progress.item_analysis import ItemStats
 from tutor.progress.reports import UsageDay
 
 _SHARE = alt.Scale(domain=[0, 1])

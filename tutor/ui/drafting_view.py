@@ -14,8 +14,8 @@ from __future__ import annotations
 import streamlit as st
 
 from tutor.modes.access import Actor
-from tutor.modes.bank_admin import BankAdmin
-from tutor.modes.drafting import DraftReport
+from tutor.modes.bank.admin import BankAdmin
+from tutor.modes.bank.drafting import DraftReport
 from tutor.ui.components import escape_markdown
 from tutor.ui.errors import shown_errors
 

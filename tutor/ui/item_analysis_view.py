@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tutor.modes.access import Actor
-from tutor.progress.analytics import MIN_RESPONSES
+from tutor.progress.item_analysis import MIN_RESPONSES
 from tutor.ui import charts
 from tutor.ui.components import escape_markdown
 from tutor.ui.errors import shown_errors

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from tutor.modes.access import Actor
-from tutor.modes.dashboards import LearnerDashboard
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.dashboards.service import LearnerDashboard
+from tutor.modes.quiz.models import BlockSpec
 from tutor.progress.analytics import Mastery
 from tutor.ui import charts
 from tutor.ui.errors import shown_errors

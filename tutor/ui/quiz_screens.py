@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from tutor.modes.quiz_types import BlockSpec
+from tutor.modes.quiz.models import BlockSpec
 from tutor.ui.errors import shown_errors
 from tutor.ui.quiz_view import countdown, feedback_view, option_label, result_view, stem_view
 

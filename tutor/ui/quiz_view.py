@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from tutor.content.questions.model import Question
-from tutor.modes.quiz_types import BlockResult, Feedback
+from tutor.modes.quiz.models import BlockResult, Feedback
 from tutor.ui.answer_view import citation_chip
 from tutor.ui.components import escape_markdown
 

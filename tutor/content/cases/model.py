@@ -3,7 +3,7 @@
 A case is authored once, in YAML (see ``content/cases/README.md``), and is the *only*
 source of clinical facts in a case discussion: every finding a student can reveal is a
 :class:`Finding` of some stage, written by the author. The stage machine
-(``tutor.modes.case_machine``) decides what is revealed and when; the rubric decides the
+(``tutor.modes.cases.machine``) decides what is revealed and when; the rubric decides the
 score. No model writes either.
 
 Stages run in file order. *Enquiry* stages (history, examination, investigations) hold

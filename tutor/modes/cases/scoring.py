@@ -29,7 +29,7 @@ from typing import Literal
 
 from tutor.content.cases.model import Action, Case, Diagnosis
 from tutor.content.references import Reference
-from tutor.modes.case_machine import Answer, CaseState
+from tutor.modes.cases.machine import Answer, CaseState
 
 Verdict = Literal["supported", "argues_against", "not_elicited", "not_in_rubric", "repeated"]
 LineStatus = Literal["met", "missed", "penalty"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tutor.content.questions.model import Question
 from tutor.content.references import Reference
 from tutor.domain import Citation
-from tutor.modes.quiz_selection import Pool
+from tutor.modes.quiz.selection import Pool
 from tutor.progress.records import QuizBlock
 
 MAX_BLOCK_SIZE = 100

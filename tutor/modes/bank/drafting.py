@@ -2,7 +2,7 @@
 
 The code picks the passages (the chosen source, its longest sections first, one draft
 per passage), the model writes a draft as structured output, the code runs the gates of
-:mod:`tutor.modes.question_gates`, and only drafts that pass every gate go to the review
+:mod:`tutor.modes.bank.gates`, and only drafts that pass every gate go to the review
 queue as ``draft``: nothing a model wrote reaches a student before an instructor
 approves it. Each kept draft cites the exact passage it was written from and carries its
 gate report, so the reviewer sees why it was kept.
@@ -46,7 +46,7 @@ from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.llm import prompts
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
 from tutor.judge.model import RelevanceJudge, passage_text
-from tutor.modes import question_gates as gates
+from tutor.modes.bank import gates
 
 Progress = Callable[[float, str], None]
 MAX_DRAFTS = 20

@@ -58,7 +58,7 @@ from tutor.llm.prompts import (
     PROMPT_VERSION,
     REFERRAL_ANSWER,
 )
-from tutor.modes.socratic_rungs import (
+from tutor.modes.ask.socratic_rungs import (
     code_written_hint, states_the_answer, verbatim_answer, with_attempt_note, with_key_sentence,
 )
 from tutor.progress.conversations import ConversationStore, ConversationSummary

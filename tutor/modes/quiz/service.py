@@ -4,7 +4,7 @@ The flow is a small state machine kept in the progress store, so that it survive
 reload, a restart or a second browser tab:
 
 * a block is created with its questions fixed (due reviews first, see
-  :mod:`tutor.modes.quiz_selection`);
+  :mod:`tutor.modes.quiz.selection`);
 * *tutor mode*: each answer is graded at once (attempt + FSRS review in one
   transaction) and the feedback shows every option's explanation and the curriculum
   passages the question cites;
@@ -27,8 +27,8 @@ from tutor.clock import Clock
 from tutor.content.questions.model import LETTERS, Question
 from tutor.errors import QuizError
 from tutor.modes.curriculum_links import CurriculumLinks
-from tutor.modes.quiz_selection import select_questions
-from tutor.modes.quiz_types import BlockResult, BlockSpec, Feedback, OptionFeedback
+from tutor.modes.quiz.selection import select_questions
+from tutor.modes.quiz.models import BlockResult, BlockSpec, Feedback, OptionFeedback
 from tutor.progress import scheduling
 from tutor.progress.records import Attempt, QuizBlock, ReviewCard
 from tutor.progress.store import ProgressStore

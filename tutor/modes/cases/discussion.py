@@ -1,7 +1,7 @@
 """Case-discussion mode: one learner working through one clinical case, step by step.
 
 The use case the Cases page and its tests drive. Each step loads the session, checks it
-is the caller's, applies one pure transition of :mod:`tutor.modes.case_machine`, and saves
+is the caller's, applies one pure transition of :mod:`tutor.modes.cases.machine`, and saves
 the new state with the step's transcript turns in one transaction
 (:meth:`ProgressStore.save_case_step`); a session is always resumed on the case version
 it started on.
@@ -19,7 +19,7 @@ Where the words come from:
   is a JSON object constrained to those keys, and its cited words must appear in the
   request; anything else is ignored. A model that is down, slow or wrong costs the
   student a "do you mean ...?" or the unlisted answer, never an invented result.
-* Marks and feedback come from :mod:`tutor.modes.case_scoring`.
+* Marks and feedback come from :mod:`tutor.modes.cases.scoring`.
 """
 
 from __future__ import annotations
@@ -40,14 +40,15 @@ from tutor.domain import Citation
 from tutor.errors import CaseError, ModelUnavailableError, StoreError
 from tutor.llm import prompts
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
-from tutor.modes import case_machine as machine
+from tutor.modes.cases import machine
 from tutor.modes.access import Actor
-from tutor.modes.case_machine import Answer, CaseState
-from tutor.modes.case_matching import CaseMatcher, contains_words, is_negated, names_a_test, words
-from tutor.modes.case_scoring import Marks, mark
+from tutor.modes.cases.machine import Answer, CaseState
+from tutor.modes.cases.matching import CaseMatcher, contains_words, is_negated, names_a_test, words
+from tutor.modes.cases.scoring import Marks, mark
 from tutor.modes.curriculum_links import CurriculumLinks
 from tutor.progress.records import CaseSession, CaseTurn
-from tutor.progress.store import CaseCompletion, ProgressStore
+from tutor.progress.case_sessions import CaseCompletion
+from tutor.progress.store import ProgressStore
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,9 @@ from tutor.errors import AccessDenied
 from tutor.modes.access import Actor
 from tutor.progress import analytics
 from tutor.progress.analytics import (
-    AtRisk, CaseObjectiveResult, Cell, Dimension, ItemKey, ItemStats, Mastery, Period, QuestionTags, StudentActivity,
+    AtRisk, CaseObjectiveResult, Cell, Dimension, Mastery, Period, QuestionTags, StudentActivity,
 )
+from tutor.progress.item_analysis import MIN_RESPONSES, ItemKey, ItemStats, analyse_items
 from tutor.progress.records import CaseSession, Learner
 from tutor.progress.reports import CaseScoreRow, ProgressReports, UsageDay
 from tutor.progress.store import ProgressStore
@@ -164,7 +165,7 @@ class Dashboards:
             heatmap_order=order,
         )
 
-    def item_analysis(self, actor: Actor, min_responses: int = analytics.MIN_RESPONSES) -> list[ItemReport]:
+    def item_analysis(self, actor: Actor, min_responses: int = MIN_RESPONSES) -> list[ItemReport]:
         """Every question in use with at least ``min_responses`` first responses, dubious first."""
         actor.require_staff()
         questions = {q.id: q for q in self._bank.in_use(self._course)}
@@ -172,7 +173,7 @@ class Dashboards:
             qid: ItemKey(qid, q.version, q.question.answer, tuple(LETTERS[: len(q.question.options)]))
             for qid, q in questions.items()
         }
-        items = analytics.item_analysis(self._reports.first_responses(self._course), keys, min_responses=min_responses)
+        items = analyse_items(self._reports.first_responses(self._course), keys, min_responses=min_responses)
         reports = [ItemReport(item, questions[item.question_id]) for item in items]
         return sorted(reports, key=lambda r: (not r.stats.dubious, r.stats.point_biserial or 0.0, r.stats.question_id))
 
@@ -192,7 +193,7 @@ class Dashboards:
         for page in self._reports.attempt_pages(self._course):
             yield _csv_text([[row[c] for c in columns] for row in page])
 
-    def items_csv(self, actor: Actor, min_responses: int = analytics.MIN_RESPONSES) -> str:
+    def items_csv(self, actor: Actor, min_responses: int = MIN_RESPONSES) -> str:
         rows = [["question_id", "version", "status", "topic", "responses", "difficulty", "point_biserial",
                  "upper_lower", *[f"chose_{letter}" for letter in LETTERS], "blank", "flags"]]
         for report in self.item_analysis(actor, min_responses):

@@ -17,7 +17,7 @@ from tutor.content.questions.formats import export_questions, parse_question_fil
 from tutor.content.questions.model import Question
 from tutor.content.questions.parsed import QuestionProblem
 from tutor.errors import DocumentError, FileTooLarge
-from tutor.modes.drafting import DraftReport, Progress, QuestionDrafter
+from tutor.modes.bank.drafting import DraftReport, Progress, QuestionDrafter
 from tutor.modes.access import Actor
 from tutor.modes.curriculum_links import CurriculumLinks
 

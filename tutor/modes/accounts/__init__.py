@@ -1,0 +1,1 @@
+"""Accounts: sign-in, roles, lock-outs and remembered browser sessions."""

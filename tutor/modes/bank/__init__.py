@@ -1,0 +1,1 @@
+"""The question bank seen by instructors: imports, the review queue, and drafts generated from the material."""

@@ -1,0 +1,1 @@
+"""Dashboards: a learner's mastery and reviews, the class view, item analysis and reports."""
