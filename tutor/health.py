@@ -85,7 +85,9 @@ def run_checks(settings: Settings) -> list[Check]:
     def chat_model() -> str:
         if settings.llm_provider != "local":
             return f"{settings.llm_provider} provider ({settings.llm_model if settings.llm_provider == 'openai' else settings.llm_script})"
-        from tutor.llm.local_model import check_gguf_metadata, ensure_model_file, get_packaged_model
+        from tutor.llm.gguf import check_gguf_metadata
+        from tutor.llm.local_model import ensure_model_file
+        from tutor.llm.packaged_models import get_packaged_model
 
         model = get_packaged_model(settings.local_model)
         path = ensure_model_file(model, settings.data_dir / "models")

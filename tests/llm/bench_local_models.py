@@ -34,7 +34,8 @@ from openai import OpenAI
 
 from tests.llm import grounded_prompts as gp
 from tutor.errors import ModelUnavailableError
-from tutor.llm.local_model import PACKAGED_MODELS, ensure_model_file, find_parts
+from tutor.llm.local_model import ensure_model_file, find_parts
+from tutor.llm.packaged_models import PACKAGED_MODELS
 from tutor.llm.local_server import LocalModelServer, ServerConfig
 
 MAX_TOKENS = 400  # = TUTOR_LLM_MAX_TOKENS; the schema's length caps fit inside it

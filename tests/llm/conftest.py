@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tutor.llm.local_model import DEFAULT_MODEL, PACKAGED_MODELS, PackagedModel, ensure_model_file
+from tutor.llm.local_model import ensure_model_file
+from tutor.llm.packaged_models import DEFAULT_MODEL, PACKAGED_MODELS, PackagedModel
 from tutor.llm.local_server import stop_local_servers
 
 

@@ -25,16 +25,9 @@ import pytest
 from openai import AuthenticationError, OpenAI
 
 from tutor.errors import ConfigurationError, ModelUnavailableError
-from tutor.llm.local_model import (
-    DEFAULT_MODEL,
-    PACKAGED_MODELS,
-    ModelPart,
-    PackagedModel,
-    check_gguf_metadata,
-    ensure_model_file,
-    get_packaged_model,
-    read_gguf_metadata,
-)
+from tutor.llm.gguf import check_gguf_metadata, read_gguf_metadata
+from tutor.llm.local_model import ensure_model_file
+from tutor.llm.packaged_models import DEFAULT_MODEL, PACKAGED_MODELS, ModelPart, PackagedModel, get_packaged_model
 from tutor.llm.local_server import LocalModelServer, ServerConfig, local_endpoint, server_config, shared_server
 from tutor.settings import Settings
 

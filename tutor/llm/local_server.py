@@ -50,7 +50,8 @@ from pathlib import Path
 from typing import Any
 
 from tutor.errors import ModelUnavailableError
-from tutor.llm.local_model import PackagedModel, ensure_model_file, get_packaged_model
+from tutor.llm.local_model import ensure_model_file
+from tutor.llm.packaged_models import PackagedModel, get_packaged_model
 
 HOST = "127.0.0.1"
 MAX_LOG_BYTES = 5 << 20
