@@ -61,9 +61,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -74,6 +72,7 @@ from dataclasses import dataclass
 
 from tutor.domain import LoadedDocument
 from tutor.errors import DocumentError
+from tutor.index.sandbox_frames import read_frame, readable, write_all, write_frame
 
 ParseFunction = Callable[[bytes, str], LoadedDocument]
 """Bytes and source name in, a LoadedDocument out, DocumentError for a bad file."""
@@ -90,7 +89,6 @@ LOADER_FAILED_REASON = "the file could not be read: the reader failed on it ({er
 NESTED_REASON = "the file is damaged or not what its extension says (structures nested too deeply)"
 
 _SERVER_GRACE_S = 10.0  # how much longer than the time limit the app waits for the server itself
-_FRAME = struct.Struct("!Q")
 
 
 @dataclass
@@ -255,8 +253,8 @@ class _ParseServer:
     def ask(self, request: bytes, wait_s: float) -> tuple | None:
         """Send one request; the reply, or None when the server died or did not answer in time."""
         try:
-            _write_frame(self.requests, request)
-            reply = _read_frame(self.replies, time.monotonic() + wait_s)
+            write_frame(self.requests, request)
+            reply = read_frame(self.replies, time.monotonic() + wait_s)
         except OSError:
             return None
         if reply is None:
@@ -283,44 +281,6 @@ class _ParseServer:
             pass
 
 
-# -- framing: 8-byte length, then the bytes ---------------------------------------------
-def _write_frame(fd: int, payload: bytes) -> None:
-    view = memoryview(_FRAME.pack(len(payload)) + payload)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _read_frame(fd: int, deadline: float | None) -> bytes | None:
-    """One frame from ``fd``; None on end of file or when ``deadline`` (monotonic) passes."""
-    header = _read_exactly(fd, _FRAME.size, deadline)
-    if header is None:
-        return None
-    return _read_exactly(fd, _FRAME.unpack(header)[0], deadline)
-
-
-def _readable(fd: int, wait_s: float) -> bool:
-    """Whether ``fd`` has data (or end of file) within ``wait_s``; poll, not select, which fails above fd 1023."""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(max(1, round(wait_s * 1000))))
-
-
-def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes | None:
-    parts: list[bytes] = []
-    remaining = size
-    while remaining:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not _readable(fd, left):
-                return None
-        part = os.read(fd, min(remaining, 1 << 20))
-        if not part:
-            return None
-        parts.append(part)
-        remaining -= len(part)
-    return b"".join(parts)
-
-
 # -- the parse server (runs as `python -m tutor.index.parse_sandbox REQUEST_FD REPLY_FD`) ----
 def serve(request_fd: int, reply_fd: int) -> None:
     """Answer requests until the app closes the request pipe. Single-threaded, so fork is safe."""
@@ -330,12 +290,12 @@ def serve(request_fd: int, reply_fd: int) -> None:
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged files make pypdf warn a lot
     _warm_up()
     while True:
-        request = _read_frame(request_fd, None)
+        request = read_frame(request_fd, None)
         if request is None:
             return
         loader, data, source, memory_mb, timeout_s = pickle.loads(request)
         reply = _parse_in_child(loader, data, source, memory_mb, timeout_s)
-        _write_frame(reply_fd, pickle.dumps(reply, protocol=5))
+        write_frame(reply_fd, pickle.dumps(reply, protocol=5))
 
 
 _WARM_UP_PDF = (
@@ -368,7 +328,7 @@ def _parse_in_child(loader: str, data: bytes, source: str, memory_mb: int, timeo
     timed_out = False
     while True:
         left = deadline - time.monotonic()
-        if left <= 0 or not _readable(read_end, left):
+        if left <= 0 or not readable(read_end, left):
             timed_out = True
             os.kill(pid, signal.SIGKILL)
             break
@@ -393,7 +353,7 @@ def _child(write_end: int, loader: str, data: bytes, source: str, memory_mb: int
         except MemoryError:
             payload = pickle.dumps(("memory",))
         del data
-        _write_all(write_end, payload)
+        write_all(write_end, payload)
     except BaseException:  # even writing the answer failed: the parent sees no answer
         code = 1
     finally:
@@ -416,13 +376,6 @@ def _load(loader: str, data: bytes, source: str) -> tuple:
     except Exception as exc:  # a loader bug: the file still gets a reason, the detail keeps the cause
         return ("exception", type(exc).__name__, repr(exc)[:2000])
     return ("ok", document)
-
-
-def _write_all(fd: int, payload: bytes) -> None:
-    view = memoryview(payload)
-    while view:
-        view = view[os.write(fd, view):]
-    os.close(fd)
 
 
 def _limit_resources(memory_mb: int) -> None:
