@@ -59,7 +59,7 @@ def test_a_remembered_sign_in_expires_and_use_does_not_extend_it(accounts: Accou
     assert accounts.resume(remembered.token) is None
 
 
-def test_sign_out_a_password_change_and_deactivation_each_revoke(accounts: AccountService):
+def test_sign_out_a_password_change_an_admin_reset_and_deactivation_each_revoke(accounts: AccountService):
     ada = accounts.sign_in("ada", PASSWORD)
     here = accounts.remember(ada)
     accounts.forget(here.token)
@@ -69,7 +69,11 @@ def test_sign_out_a_password_change_and_deactivation_each_revoke(accounts: Accou
     accounts.change_password(ada, PASSWORD, "another long password")
     assert accounts.resume(laptop.token) is None and accounts.resume(phone.token) is None
 
-    again = accounts.remember(accounts.sign_in("ada", "another long password"))
+    reset = accounts.remember(accounts.sign_in("ada", "another long password"))
+    accounts.set_password(OPERATOR, "ada", "a third long password")  # an administrator's reset
+    assert accounts.resume(reset.token) is None
+
+    again = accounts.remember(accounts.sign_in("ada", "a third long password"))
     accounts.set_active(OPERATOR, "ada", False)
     assert accounts.resume(again.token) is None
 

@@ -10,6 +10,7 @@ run for real.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sqlite3
@@ -76,12 +77,9 @@ def test_the_settings_table_names_every_setting_and_nothing_else():
 
 def test_the_command_reference_lists_every_command():
     reference = _section(DOCS / "operators.md", "Command line")
-    missing = [name for name, command in _commands().items()
-               if not isinstance(command, click.Group) and f"tutor {name.split()[0]}" not in reference]
+    missing = [name for name, command in _commands().items() if not isinstance(command, click.Group)
+               and not re.search(rf"^tutor {re.escape(name)}(?![\w-])", reference, re.MULTILINE)]
     assert missing == []
-    for group in ("users", "questions", "cases", "held", "export"):
-        for name in _commands()[group].commands:
-            assert re.search(rf"tutor {group} .*\b{name}\b", reference) or f"| {name}" in reference, (group, name)
 
 
 @pytest.mark.parametrize("path, line", _tutor_lines(), ids=lambda v: v if isinstance(v, str) else v.name)
@@ -92,6 +90,7 @@ def test_every_command_line_in_the_docs_names_a_real_command_and_real_options(pa
     if name and len(words) > 1 and f"{name} {words[1]}" in commands:
         name = f"{name} {words[1]}"
     assert name, f"{path.name}: no command 'tutor {words[0]}'"
+    assert not isinstance(commands[name], click.Group), f"{path.name}: `{line}` names no command of 'tutor {name}'"
     options = {opt for param in commands[name].params for opt in (*param.opts, *param.secondary_opts)}
     used = {w.split("=")[0] for w in words if w.startswith("-") and w != "-"}
     assert used <= options, f"{path.name}: `{line}` uses {sorted(used - options)}"
@@ -114,8 +113,8 @@ def test_the_backup_recipe_copies_every_database(tmp_path: Path, services):
     work = tmp_path / "work"
     work.mkdir()
     (work / "data").symlink_to(data)
-    subprocess.run(["bash", "-euo", "pipefail", "-c", recipe.replace("python ", f"{sys.executable} ")],
-                   cwd=work, check=True)
+    subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=work, check=True,
+                   env={**os.environ, "PYTHON": sys.executable})  # the recipe's own override
     for db in ("progress", "library", "questions", "cases"):
         copy = sqlite3.connect(work / "backup" / f"{db}.db")
         assert copy.execute("pragma integrity_check").fetchone() == ("ok",)
@@ -127,6 +126,9 @@ def test_the_backup_recipe_copies_every_database(tmp_path: Path, services):
 
 def test_the_case_commands_of_the_docs_run(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+    [line] = [line for path, line in _tutor_lines() if path.name == "instructors.md"
+              and line.startswith("tutor cases validate")]
     case = next((PROJECT_ROOT / "content" / "cases").glob("*.yaml"))
-    result = CliRunner().invoke(main, ["cases", "validate", str(case)])
+    args = [str(case) if word.endswith(".yaml") else word for word in shlex.split(line)[1:]]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output

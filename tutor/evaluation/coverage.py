@@ -51,7 +51,7 @@ def question_scores(rule: CoverageRule, questions: list[Question]) -> np.ndarray
 
 def _rates(rule: CoverageRule, questions: list[Question]) -> tuple[float | None, float]:
     """(share of out-of-scope questions declined, share of in-scope ones wrongly declined)."""
-    covered = question_scores(rule, questions) >= rule.threshold
+    covered = question_scores(rule, questions) >= rule.threshold  # -inf (nothing found) is never covered
     inside = np.array([i for i, _ in questions], dtype=bool)
     outside_declined = float((~covered[~inside]).mean()) if (~inside).any() else None
     return outside_declined, float((~covered[inside]).mean()) if inside.any() else 0.0
@@ -69,11 +69,12 @@ def _strictest(scores: np.ndarray, budget: float) -> float:
 def fit_rule(corpora: dict[str, list[Question]], *, max_false_not_covered: float = 0.05) -> dict:
     """Fit the rule on the calibration questions; return its card entry with the figures it reaches."""
     corpora = {name: questions for name, questions in corpora.items() if questions}
-    if not any(inside for questions in corpora.values() for inside, _ in questions):
-        raise ValueError("calibration needs answerable questions")
     questions = [q for qs in corpora.values() for q in qs if len(q[1])]
+    if not any(inside for inside, _ in questions):
+        raise ValueError("calibration needs answerable questions whose search found candidates")
     rows = np.vstack([r for _, r in questions])
-    mean, scale = rows.mean(axis=0), rows.std(axis=0) + 1e-9
+    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    scale[scale < 1e-3] = 1.0  # a feature constant over the calibration set carries nothing; no division by ~0
     sizes = {name: sum(1 for _, r in qs if len(r)) for name, qs in corpora.items()}
     weight = np.array([len(questions) / (len(sizes) * sizes[name]) for name, qs in corpora.items()
                        for _, r in qs if len(r)])
@@ -86,15 +87,15 @@ def fit_rule(corpora: dict[str, list[Question]], *, max_false_not_covered: float
         if repicked == picks:
             break
         picks = repicked
-    rule = CoverageRule(weights=tuple(beta[:-1]), bias=float(beta[-1]), mean=tuple(mean), scale=tuple(scale),
-                        threshold=0.0)
-    cuts = []
-    for qs in corpora.values():
-        inside = [(True, r) for i, r in qs if i]
-        if inside:
-            cuts.append(_strictest(question_scores(rule, inside), max_false_not_covered))
+    # The card stores six decimals: the cut is chosen with the rounded rule and rounded down,
+    # so the shipped rule reaches exactly the figures reported below.
+    rule = CoverageRule.from_card(CoverageRule(weights=tuple(beta[:-1]), bias=float(beta[-1]), mean=tuple(mean),
+                                               scale=tuple(scale), threshold=0.0).to_card())
+    cuts = [_strictest(question_scores(rule, [(True, r) for i, r in qs if i]), max_false_not_covered)
+            for qs in corpora.values() if any(i for i, _ in qs)]
+    cut = min(c for c in cuts if math.isfinite(c))  # a corpus whose answerable searches all found nothing has no say
     rule = CoverageRule(weights=rule.weights, bias=rule.bias, mean=rule.mean, scale=rule.scale,
-                        threshold=min(cuts) - 1e-9)
+                        threshold=math.floor(cut * 1e6) / 1e6)
     figures = {}
     for name, qs in corpora.items():
         declined, wrong = _rates(rule, qs)

