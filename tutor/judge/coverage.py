@@ -35,11 +35,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-TOKENIZER_PATH = Path(__file__).parent.parent / "index" / "minilm_tokenizer.json"  # hash-checked by the embedder
 FEATURES = ("judge_logit", "cosine", "judge_lead", "unseen")
 UNSEEN_HALF_WEIGHT = 50  # passages at which a missing word counts half
 _EPS = 1e-6
@@ -65,6 +63,8 @@ def _rare(term: str, common: frozenset[str]) -> bool:
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     """Whole words of the general English WordPiece vocabulary (bert-base-uncased, vendored)."""
+    from tutor.judge.model import TOKENIZER_PATH  # the judge's own tokenizer file (model.py imports this module)
+
     vocabulary = json.loads(TOKENIZER_PATH.read_text(encoding="utf-8"))["model"]["vocab"]
     return frozenset(w for w in vocabulary if w.isalpha() and not w.startswith("##"))
 
