@@ -220,3 +220,6 @@ class Answer(_Frozen):
     related: tuple[Citation, ...] = Field(
         default=(), description="Nearest passages, offered as related reading when the tutor declined to answer"
     )
+    first_text_ms: int | None = Field(
+        default=None, description="Milliseconds from the question to the first words of the model's reply on screen"
+    )

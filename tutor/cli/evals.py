@@ -71,6 +71,7 @@ def _evaluate(services, questions, retrieval_only: bool):
     if retrieval_only:
         return evaluate_retrieval(services.search, questions)
     learner = cli_learner(services)
+    services.tutor.warm_up()  # the model's start is not part of any question's latency
     with progress_bar("Asking", enabled=True) as bar:
         return evaluate_tutor(lambda q: services.tutor.ask(q, learner_id=learner), services.search, questions,
                               progress=_progress(bar))

@@ -7,7 +7,9 @@ citations (markers the guard removed), abstention rate on out-of-scope questions
 (the tutor said the material does not cover it), false abstentions on in-scope
 questions, how many in-scope answers cite the expected source, the sentence support
 rate (statements the judge found supported by the passages they cite, over every checked
-statement, those of replies declined for low support included), and answer latency p50/p95. A question whose model
+statement, those of replies declined for low support included), answer latency p50/p95, the
+time to the model's first words on screen, and the share of grounded answers' words copied
+verbatim from their passages (:mod:`tutor.evaluation.copying`). A question whose model
 call fails or times out is recorded as ``failed`` with the error and the run goes on:
 one slow answer must not lose the report of the others.
 """
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from tutor.domain import Answer, SearchResult
+from tutor.evaluation.copying import copied_share
 from tutor.evaluation.retrieval import EvalQuestion, evaluate_retrieval
 
 ABSTAINED = {"not_covered", "referral", "unsupported"}
@@ -40,6 +43,8 @@ class AnswerOutcome(BaseModel):
     answer: str
     claims_checked: int = 0
     unsupported: int = 0
+    first_text_ms: int | None = None
+    copied_share: float | None = None  # of a grounded answer's words, copied verbatim from its cited passages
 
 
 class TutorReport(BaseModel):
@@ -63,6 +68,9 @@ class TutorReport(BaseModel):
     verdict_recall: float | None
     latency_p50_ms: float
     latency_p95_ms: float
+    first_text_p50_ms: float | None
+    first_text_p95_ms: float | None
+    copied_share_mean: float | None
     model: str
     prompt_version: str
     outcomes: list[AnswerOutcome]
@@ -106,6 +114,9 @@ def evaluate_tutor(
                 removed_citations=answer.removed_citations,
                 latency_ms=int((time.perf_counter() - started) * 1000), answer=answer.text,
                 claims_checked=answer.claims_checked, unsupported=len(answer.unsupported),
+                first_text_ms=answer.first_text_ms,
+                copied_share=(round(copied_share(answer.text, [c.text for c in answer.citations]), 3)
+                              if answer.grounded else None),
             ))
         if progress:
             progress(number, len(questions))
@@ -115,6 +126,8 @@ def evaluate_tutor(
     out_of_scope = [o for o in outcomes_ok if not o.expected_source]
     cited = [(o, s) for o in in_scope for s in o.cited_sources]
     latencies = [o.latency_ms for o in outcomes_ok]
+    first_texts = [o.first_text_ms for o in outcomes_ok if o.first_text_ms is not None]
+    copied = [o.copied_share for o in outcomes_ok if o.copied_share is not None]
     answered = [o for o in outcomes_ok if o.grounded]
     judged = [o for o in outcomes_ok if o.claims_checked]  # declined for low support included
     checked = sum(o.claims_checked for o in judged)
@@ -137,6 +150,9 @@ def evaluate_tutor(
             round(sum(o.kind in ABSTAINED for o in in_scope) / len(in_scope), 3) if in_scope else None
         ),
         latency_p50_ms=_percentile(latencies, 50), latency_p95_ms=_percentile(latencies, 95),
+        first_text_p50_ms=_percentile(first_texts, 50) if first_texts else None,
+        first_text_p95_ms=_percentile(first_texts, 95) if first_texts else None,
+        copied_share_mean=round(sum(copied) / len(copied), 3) if copied else None,
         model=model, prompt_version=prompt_version,
         outcomes=outcomes,
     )

@@ -204,6 +204,7 @@ class AskService:
                         now = safe_markdown("".join(partial), complete=False)  # five words behind: see prompt_leaks
                         if now != shown:
                             shown = now
+                            base.setdefault("first_text_ms", int((time.perf_counter() - started) * 1000))
                             yield shown
             if _cut_short(state):
                 raise StreamCutShort("the model server ended its reply without a finish_reason")
