@@ -49,9 +49,12 @@ class FakeOpenAI:
     ``plan`` is consumed one fault per request; when it is empty ``default`` applies.
     """
 
-    def __init__(self, *, answer: str = GOOD_ANSWER, stall_s: float = 30.0):
+    def __init__(self, *, answer: str = GOOD_ANSWER, stall_s: float = 30.0, word_delay_s: float = 0.0):
         self.answer = answer
         self.stall_s = stall_s
+        self.word_delay_s = word_delay_s  # a pause before each streamed word: a model generating at its pace
+        self.disconnects = 0  # streams the client closed before the end (a cancelled answer)
+        self.in_flight = self.max_in_flight = 0
         self.default: Fault = "ok"
         self.plan: deque[Fault] = deque()
         self.requests: list[dict] = []
@@ -121,10 +124,17 @@ class FakeOpenAI:
                 except ValueError:
                     body = {}
                 fault = fake._next_fault(body)
+                with fake._lock:
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                 try:
                     self._serve(fault, body)
                 except (BrokenPipeError, ConnectionResetError, OSError):
-                    pass  # the client gave up first: that is the point of a stall
+                    with fake._lock:  # the client gave up first: that is the point of a stall, or a cancel
+                        fake.disconnects += 1
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
 
             def _serve(self, fault: Fault, body: dict) -> None:
                 if fault == "rate_limit":
@@ -165,6 +175,8 @@ class FakeOpenAI:
                         return
                     if i == PARTIAL_CHUNKS and fault == "stall_midway":
                         fake._release.wait(fake.stall_s)
+                    if fake.word_delay_s:
+                        time.sleep(fake.word_delay_s)
                     delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
                     self._event(_chunk_obj(model, delta, None))
                 self._event(_chunk_obj(model, {}, "stop"))

@@ -188,6 +188,28 @@ class Quote(_Frozen):
     similarity: float
 
 
+class EvidenceQuote(_Frozen):
+    """A sentence copied verbatim from a passage, shown before the model's explanation."""
+
+    text: str
+    citation: Citation
+    score: float = Field(description="The judge's probability that the sentence answers the question")
+
+
+class Evidence(_Frozen):
+    """The first event of an answer: what the material says, within a second of asking."""
+
+    quotes: tuple[EvidenceQuote, ...]
+    elapsed_ms: int = 0
+
+
+class Queued(_Frozen):
+    """The question waits for the model: its place and the estimated wait (refreshed while waiting)."""
+
+    ahead: int
+    wait_s: float
+
+
 class Drafting(_Frozen):
     """The first event of a streamed reply: what kind of text the words that follow are, so the
     page can label them from the first word (a general-knowledge reply streamed unlabelled)."""
@@ -219,6 +241,9 @@ class Answer(_Frozen):
     )
     related: tuple[Citation, ...] = Field(
         default=(), description="Nearest passages, offered as related reading when the tutor declined to answer"
+    )
+    evidence: tuple[EvidenceQuote, ...] = Field(
+        default=(), description="The sentences of the material shown first, verbatim, above the explanation"
     )
     first_text_ms: int | None = Field(
         default=None, description="Milliseconds from the question to the first words of the model's reply on screen"

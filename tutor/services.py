@@ -28,6 +28,7 @@ from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
 from tutor.judge.model import RelevanceJudge, build_judge
 from tutor.llm.factory import build_chat_model
+from tutor.llm.model_queue import ModelQueue
 from tutor.modes.ask.service import AskService
 from tutor.modes.bank.admin import BankAdmin, QuestionImport
 from tutor.modes.bank.drafting import QuestionDrafter
@@ -178,6 +179,7 @@ def build_services(
     judge = judge if judge is not None or not settings.relevance_judge else build_judge(settings)
     retriever = Retriever(registry, index, embedder, settings, judge)
     progress = ProgressStore(settings.progress_db, now=now)
+    queue = ModelQueue(settings.model_slots, settings.llm_queue_max, typical_s=settings.llm_typical_answer_s)
     progress.ensure_course(settings.course, settings.course.replace("-", " ").title())
     bank = QuestionBank(settings.bank_db, now=now)
     links = CurriculumLinks(registry, index, embedder, judge)
@@ -198,7 +200,7 @@ def build_services(
         retriever=retriever,
         progress=progress,
         tutor=AskService(retriever=retriever, embedder=embedder, progress=progress, settings=settings, chat_model=model,
-                         judge=judge, conversations=ConversationStore(settings.progress_db, now=now)),
+                         judge=judge, conversations=ConversationStore(settings.progress_db, now=now), queue=queue),
         bank=bank,
         links=links,
         questions=BankAdmin(

@@ -171,6 +171,30 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens the model may write for one answer.")
     llm_max_retries: int = Field(default=2, ge=0, le=5, description="Retries of a failed model request (429, 5xx, connection errors).")
     llm_temperature: float = Field(default=0.2, ge=0, le=2, description="Sampling temperature of the chat model.")
+    llm_concurrency: int | None = Field(
+        default=None, ge=1, le=256,
+        description="Model requests one app process sends at once; the rest wait in its queue, where students see their place. Empty = automatic: 1 for `local` (its server has one slot), 4 otherwise.",
+    )
+    llm_queue_max: int = Field(
+        default=24, ge=0, le=10000,
+        description="Questions that may wait for the model in one app process; one more is told at once that the tutor is busy and when to try again.",
+    )
+    llm_typical_answer_s: float = Field(
+        default=12.0, gt=0,
+        description="Seconds one answer is assumed to hold the model until this process has timed real ones (the first wait estimates).",
+    )
+    prompt_passages: int = Field(
+        default=3, ge=1, le=20,
+        description="Passages (the judge's best of those that answer) the model reads for an answer.",
+    )
+    prompt_passage_chars: int = Field(
+        default=600, ge=100,
+        description="Longest excerpt of one passage in the model's prompt: a longer passage is cut to its sentences that best answer the question.",
+    )
+    evidence_sentences: int = Field(
+        default=3, ge=1, le=10,
+        description="Sentences of the material shown verbatim, with their passages, before the model's explanation.",
+    )
     agent_max_steps: int = Field(
         default=3, ge=1, le=10, description="Most model calls the agent makes for one question (tool rounds included)."
     )
@@ -229,6 +253,10 @@ class Settings(BaseSettings):
     @property
     def tools_enabled(self) -> bool:
         return self.agent_tools if self.agent_tools is not None else self.llm_provider != "local"
+
+    @property
+    def model_slots(self) -> int:
+        return self.llm_concurrency or (1 if self.llm_provider == "local" else 4)
 
     @property
     def case_model_sorting(self) -> bool:

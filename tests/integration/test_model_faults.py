@@ -22,7 +22,7 @@ import openai
 import pytest
 
 from tests.fake_openai import GOOD_ANSWER, RAW_BODY_MARKER, FakeOpenAI
-from tutor.domain import Answer
+from tutor.domain import Answer, Evidence
 from tutor.errors import ModelUnavailableError, TutorError
 from tutor.services import Services, build_services
 from tutor.settings import Settings
@@ -81,7 +81,8 @@ def test_streamed_answer_through_the_fake_server_is_grounded_and_cites(tutor, fa
     services, learner = tutor
     events = list(services.tutor.stream(QUESTION, learner_id=learner, conversation_id="ok"))
 
-    _drafting, *partials, answer = events
+    evidence, _drafting, *partials, answer = events
+    assert isinstance(evidence, Evidence) and evidence.quotes  # shown before the model was asked
     assert len(partials) > 3 and all(isinstance(p, str) for p in partials)  # it really streamed
     assert isinstance(answer, Answer)
     assert (answer.kind, answer.grounded) == ("answer", True)

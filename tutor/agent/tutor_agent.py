@@ -43,6 +43,7 @@ class TutorContext:
     course_id: str
     task: str  # the instruction for this turn (explain, a hint rung, or reveal)
     general_knowledge: bool = False  # no passages: answer from general knowledge, labelled by the caller
+    excerpts: tuple[str, ...] = ()  # what the model reads of each starting passage (its best sentences)
 
 
 class TutorState(AgentState):
@@ -50,7 +51,9 @@ class TutorState(AgentState):
 
 
 def passage_label(hit: SearchHit) -> str:
-    label = f"{hit.source} — {hit.section or hit.doc_title}"
+    """A passage's name in the prompt: title and section, no file name (models echoed file names)."""
+    title = hit.doc_title or hit.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    label = f"{title} — {hit.section}" if hit.section and hit.section != title else title
     return label + (f" (p. {hit.page})" if hit.page else "")
 
 
@@ -69,7 +72,8 @@ class PassagePrompt(AgentMiddleware):
             prompt = GENERAL_KNOWLEDGE_RULES
         else:
             hits = evidence_of(request.state)
-            prompt = system_prompt(context.task, [(n, passage_label(h), h.text) for n, h in enumerate(hits, 1)])
+            texts = [context.excerpts[i] if i < len(context.excerpts) else h.text for i, h in enumerate(hits)]
+            prompt = system_prompt(context.task, [(n, passage_label(h), t) for n, (h, t) in enumerate(zip(hits, texts), 1)])
         return handler(request.override(system_message=SystemMessage(prompt)))
 
 

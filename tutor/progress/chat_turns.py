@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from tutor.clock import to_iso
-from tutor.domain import Citation, Quote
+from tutor.domain import Citation, EvidenceQuote, Quote
 from tutor.progress.records import ChatTurn
 from tutor.progress.rows import (
     dumps as _dumps,
@@ -29,8 +29,8 @@ class ChatTurnRecords:
             cursor = db.execute(
                 "INSERT INTO chat_turns (turn_id, learner_id, course_id, conversation_id, question, answer,"
                 " citations_json, quotes_json, kind, grounded, mode, status, prompt_version, model, latency_ms,"
-                " created_at, claims_checked, unsupported_json, related_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
+                " created_at, claims_checked, unsupported_json, related_json, evidence_json, first_text_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(turn_id) DO NOTHING",
                 [
                     turn.turn_id,
                     turn.learner_id,
@@ -51,6 +51,8 @@ class ChatTurnRecords:
                     turn.claims_checked,
                     _dumps(list(turn.unsupported)),
                     _dumps([c.model_dump() for c in turn.related]),
+                    _dumps([e.model_dump() for e in turn.evidence]),
+                    turn.first_text_ms,
                 ],
             )
             return cursor.rowcount == 1
@@ -73,5 +75,6 @@ def _chat_from_row(row: dict[str, Any]) -> ChatTurn:
     quotes = tuple(Quote.model_validate(q) for q in json.loads(row.pop("quotes_json")))
     unsupported = tuple(json.loads(row.pop("unsupported_json", "[]")))
     related = tuple(Citation.model_validate(c) for c in json.loads(row.pop("related_json", "[]")))
+    evidence = tuple(EvidenceQuote.model_validate(e) for e in json.loads(row.pop("evidence_json", "[]")))
     return _record(ChatTurn, {**row, "citations": citations, "quotes": quotes, "unsupported": unsupported,
-                              "related": related})
+                              "related": related, "evidence": evidence})

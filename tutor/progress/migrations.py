@@ -396,3 +396,16 @@ STATS_REBUILD_SELECT = """
     FROM attempts a GROUP BY learner_id, course_id, question_id, COALESCE(question_version, 1)
 """
 """Rebuilds ``question_stats`` from ``attempts`` (the migration, and the synthetic-data generator)."""
+
+
+@MIGRATIONS()
+def m010_add_chat_turn_first_evidence(db):
+    """Keep what the student saw first: the evidence sentences shown above the explanation,
+    and how long after the question the model's first words appeared (the wait students feel)."""
+    _run(
+        db,
+        [
+            "ALTER TABLE chat_turns ADD COLUMN evidence_json TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE chat_turns ADD COLUMN first_text_ms INTEGER CHECK (first_text_ms IS NULL OR first_text_ms >= 0)",
+        ],
+    )

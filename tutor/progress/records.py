@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from tutor.domain import Citation, Quote
+from tutor.domain import Citation, EvidenceQuote, Quote
 
 LearnerRole = Literal["student", "instructor", "admin"]
 CourseRole = Literal["student", "instructor"]
@@ -196,3 +196,5 @@ class ChatTurn(_Record):
     claims_checked: int = Field(default=0, ge=0, description="Statements of the answer the judge checked against the material")
     unsupported: tuple[str, ...] = Field(default=(), description="Statements the material does not support (marked for the student)")
     related: tuple[Citation, ...] = Field(default=(), description="Nearest passages offered as related reading when the tutor declined")
+    evidence: tuple[EvidenceQuote, ...] = Field(default=(), description="Sentences of the material shown first, verbatim")
+    first_text_ms: int | None = Field(default=None, ge=0, description="Milliseconds to the model's first words on screen")

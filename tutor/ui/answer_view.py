@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tutor.domain import Citation, Quote
+from tutor.domain import Citation, EvidenceQuote, Quote
 from tutor.ui.components import escape_markdown, passage_markdown
 
 STREAMING_NOTE = ("\n\n:gray[*Not checked yet: each statement is read against the course material when the "
@@ -24,14 +24,21 @@ _BADGES = {
     "referral": (":red-badge[Not clinical advice]", None),
     "unsupported": (":orange-badge[Not linked to the course material]",
                     "The tutor could not link this reply to the course passages: treat it with caution."),
-    "interrupted": (":red-badge[Interrupted]", "The answer was cut off because the language model stopped. Please ask again."),
+    "interrupted": (":red-badge[Interrupted]", "The answer was cut off before it was complete. Please ask again."),
+    "cancelled": (":gray-badge[Cancelled]", None),
+    "busy": (":orange-badge[The tutor is busy]", None),
     "hint": (":blue-badge[Hint]", None),
 }
 
 
-def citation_chip(citation: Citation) -> None:
+def citation_chip(citation: Citation, *, numbered: bool = True) -> None:
+    """A chip that opens the whole passage; ``numbered=False`` names it by title and section instead of [n]."""
     where = citation.source + (f", p. {citation.page}" if citation.page else "")
-    with st.popover(f"[{citation.number}] {where}", width="content"):
+    if not numbered:
+        where = " › ".join(p for p in (citation.doc_title or citation.source, citation.section) if p)
+        where += f", p. {citation.page}" if citation.page else ""
+    with st.popover(f"[{citation.number}] {where}" if numbered else where, icon=None if numbered else ":material/menu_book:",
+                    width="content"):
         st.markdown(f"**{escape_markdown(citation.doc_title or citation.source)}**")
         st.caption(escape_markdown(" · ".join(p for p in (citation.source, citation.section,
                                                           f"p. {citation.page}" if citation.page else "") if p)))
@@ -44,6 +51,18 @@ def quotes_view(quotes: tuple[Quote, ...]) -> None:
             st.markdown(f"> {passage_markdown(quote.text)} **[{quote.citation_number}]**")
 
 
+def evidence_view(evidence: tuple[EvidenceQuote, ...], *, declined: bool = False) -> None:
+    """What the material says, verbatim, each sentence with the passage it comes from: shown first.
+    ``declined``: the explanation was withdrawn, so the sentences are only the closest the material comes."""
+    if declined:
+        st.markdown(":orange-badge[:material/menu_book: Closest sentences in the course material (they may not answer it)]")
+    else:
+        st.markdown(":green-badge[:material/menu_book: What the course material says]")
+    for quote in evidence:
+        st.markdown(f"> {passage_markdown(quote.text)}")
+        citation_chip(quote.citation, numbered=False)
+
+
 def related_view(related: tuple[Citation, ...]) -> None:
     """The nearest passages when the tutor declined: reading, not evidence for an answer."""
     st.caption("Related reading in the course material (it does not answer the question):")
@@ -53,7 +72,12 @@ def related_view(related: tuple[Citation, ...]) -> None:
 
 
 def reply_view(text: str, kind: str, citations: tuple[Citation, ...], quotes: tuple[Quote, ...],
-               unsupported: tuple[str, ...] = (), related: tuple[Citation, ...] = ()) -> None:
+               unsupported: tuple[str, ...] = (), related: tuple[Citation, ...] = (),
+               evidence: tuple[EvidenceQuote, ...] = ()) -> None:
+    if evidence:
+        evidence_view(evidence, declined=kind in ("not_covered", "unsupported"))
+        if text and kind in ("answer", "general_knowledge"):
+            st.markdown(":blue-badge[:material/school: The tutor's explanation]")
     badge, warning = _BADGES.get(kind, (None, None))
     if badge:
         st.markdown(badge)

@@ -5,12 +5,15 @@ hint or reveal button only queues its step (a button's callback runs before the 
 the step is taken on the next run so the reply streams in the page's normal flow.
 """
 
+from contextlib import closing
+
 import streamlit as st
 
 from tutor.agent.hint_ladder import Ladder
-from tutor.domain import Answer, Drafting
+from tutor.domain import Answer, Drafting, Evidence, Queued
+from tutor.llm.model_queue import Place, wait_text
 from tutor.services import Services
-from tutor.ui.answer_view import GENERAL_KNOWLEDGE_BADGE, STREAMING_NOTE, reply_view
+from tutor.ui.answer_view import GENERAL_KNOWLEDGE_BADGE, STREAMING_NOTE, evidence_view, reply_view
 from tutor.modes.access import Actor
 from tutor.ui.conversation import LADDER, conversation_id, conversation_list
 from tutor.ui.errors import shown_errors
@@ -61,27 +64,50 @@ def _history(services: Services, learner: Actor, conversation: str) -> None:
         with st.chat_message("user"):
             st.markdown(turn.question)
         with st.chat_message("assistant"), st.container():  # one container, as the live reply draws it
-            reply_view(turn.answer, turn.kind if turn.status == "complete" else "interrupted", turn.citations, turn.quotes,
-                       turn.unsupported, turn.related)
+            kind = turn.kind if turn.status == "complete" or turn.kind == "cancelled" else "interrupted"
+            reply_view(turn.answer, kind, turn.citations, turn.quotes, turn.unsupported, turn.related, turn.evidence)
 
 
 def _reply(services: Services, learner: Actor, conversation: str, question: str, mode: str, ladder: Ladder | None) -> None:
-    """The student's turn and the tutor's reply, streamed into one container."""
+    """The student's turn and the tutor's reply: the evidence at once, the place in the queue while the
+    question waits, then the explanation streamed below the evidence, all in one container.
+
+    A click on Cancel (or closing the tab) stops this run at its next update; the stream is then
+    closed, which stores what arrived as interrupted and gives the model back to the next student."""
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"), shown_errors():
         live = st.empty()  # becomes the reply's one container: the same shape as a reply drawn from history,
-        if not services.tutor.model_loaded:  # so no stale copy of the last reply shows while this one streams
+        cancel = st.empty()  # so no stale copy of the last reply shows while this one streams
+        if not services.tutor.model_loaded:
             with live.container(), st.spinner("Starting the language model (first question only, a few seconds)…"):
                 services.tutor.warm_up()
         live.caption("Reading the course material…")
-        label = ""
-        for event in services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
-                                           mode=mode, ladder=ladder):
-            if isinstance(event, Answer):
+        evidence, label, cancellable = (), "", False
+        events = services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
+                                       mode=mode, ladder=ladder)
+        with closing(events):
+            for event in events:
+                if isinstance(event, Answer):
+                    cancel.empty()
+                    with live.container():
+                        reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported,
+                                   event.related, event.evidence)
+                    continue
+                if not cancellable:  # drawn once: a widget cannot be drawn twice in one run
+                    cancellable = cancel.button("Cancel", icon=":material/close:", key="ask.cancel",
+                                                help="Stop waiting for the tutor (what is shown stays in the conversation).") or True
+                if isinstance(event, Evidence):
+                    evidence = event.quotes
+                elif isinstance(event, Drafting):
+                    label = f"{GENERAL_KNOWLEDGE_BADGE}\n\n" if event.general_knowledge else ""
                 with live.container():
-                    reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported, event.related)
-            elif isinstance(event, Drafting):
-                label = f"{GENERAL_KNOWLEDGE_BADGE}\n\n" if event.general_knowledge else ""
-            else:
-                live.markdown(label + event + " ▌" + STREAMING_NOTE)
+                    if evidence:
+                        evidence_view(evidence)
+                    if isinstance(event, Queued):
+                        st.caption(f":material/hourglass_top: Waiting for the tutor: "
+                                   f"{wait_text(Place(ahead=event.ahead, wait_s=event.wait_s, served=False))}.")
+                    elif isinstance(event, str):
+                        st.markdown(label + event + " ▌" + STREAMING_NOTE)
+                    else:
+                        st.caption("The tutor is writing an explanation…")

@@ -1,6 +1,6 @@
-"""Ask: a student's question in, a checked answer out, every turn stored.
+"""Ask: a student's question in, the evidence at once, a checked explanation after, every turn stored.
 
-The flow is a fixed sequence in code; the model only phrases the reply:
+The flow is a fixed sequence in code; the model only phrases the explanation:
 
 1. validate (empty, too long) and screen for requests for clinical advice about a
    real patient (a referral, no model call);
@@ -8,16 +8,18 @@ The flow is a fixed sequence in code; the model only phrases the reply:
    judged to answer it, say the material does not cover it and offer the nearest
    passages as related reading (or, if the instructor allows it, answer from general
    knowledge, labelled and marked not grounded);
-3. run the agent with those passages as its evidence and the task the code chose
-   (explain, a Socratic hint rung, or the reveal);
-4. check the reply: Socratic hints that give the answer away are replaced; citation
-   markers outside the evidence or unsupported by it are removed and counted;
-   markup and links are stripped; then every statement is read by the judge against
-   the passage it cites (:mod:`tutor.agent.support`): unsupported ones are marked for
-   the student, and a reply whose statements are mostly unsupported is not shown as an
-   answer at all (the honest "not covered" with related reading instead); the "Check it"
-   quotes are the passage sentences the judge chose;
-5. store the turn (complete, or interrupted when the model failed mid-answer).
+3. **evidence first** (:mod:`tutor.modes.ask.evidence`): the sentences that best answer
+   the question, verbatim with their chips, are yielded within a second (in Socratic
+   mode only once the ladder reveals the answer); the model reads those passages
+   trimmed to their best sentences;
+4. wait for the model in the process's :class:`~tutor.llm.model_queue.ModelQueue`,
+   yielding the question's place and the estimated wait, then run the agent with the
+   passages as its evidence and the task the code chose (explain, a Socratic hint rung,
+   or the reveal);
+5. check the reply (:class:`~tutor.modes.ask.reply_check.ReplyCheck`);
+6. store the turn: complete, or interrupted when the model failed mid-answer or the
+   student cancelled or left (the generator was closed); the queue place or model slot
+   is given back in every case.
 
 :meth:`AskService.stream` yields text as it arrives, five words behind the model so the
 prompt-leak check can judge it before it is shown (and only where streaming cannot leak
@@ -27,40 +29,32 @@ an answer the ladder withholds), and finally the :class:`~tutor.domain.Answer`.
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from functools import cached_property
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
-import numpy as np
 
-from tutor.agent.citations import MARKER, CheckedAnswer, check_citations, split_sentences
 from tutor.agent.hint_ladder import REVEAL, Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.scope_guard import asks_for_clinical_advice
-from tutor.agent.support import UNSUPPORTED_MARK, check_support, without_unsupported
+from tutor.agent.support import UNSUPPORTED_MARK, without_unsupported
 from tutor.agent.tutor_agent import TutorContext, build_tutor_agent, evidence_of
 from tutor.content import phi_screen
-from tutor.domain import Answer, Citation, Drafting, SearchHit
+from tutor.domain import Answer, Drafting, Evidence, Queued
 from tutor.errors import InvalidQuery
 from tutor.index.embeddings import Embedder
 from tutor.index.retrieve import Retriever
 from tutor.judge.model import RelevanceJudge
 from tutor.llm.factory import model_label
 from tutor.llm.model_errors import model_failure
-from tutor.llm.prompts import (
-    EXPLAIN_TASK,
-    NO_ANSWER,
-    NOT_COVERED_ANSWER,
-    PROMPT_VERSION,
-    REFERRAL_ANSWER,
-)
-from tutor.modes.ask.socratic_rungs import (
-    code_written_hint, states_the_answer, verbatim_answer, with_attempt_note, with_key_sentence,
-)
+from tutor.llm.model_queue import ModelQueue, QueueFull
+from tutor.llm.prompts import CANCELLED_ANSWER, EXPLAIN_TASK, NOT_COVERED_ANSWER, PROMPT_VERSION, REFERRAL_ANSWER
+from tutor.modes.ask.evidence import excerpts, pick_evidence, ranked_sentences
+from tutor.modes.ask.reply_check import MemoEmbed, ReplyCheck, related_reading
 from tutor.progress.conversations import ConversationStore, ConversationSummary
 from tutor.progress.records import ChatTurn
 from tutor.progress.store import ProgressStore
@@ -68,12 +62,9 @@ from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_SAYS_NOT_COVERED = re.compile(r"(?:course )?material does not cover|not (?:covered|in) (?:by )?the (?:provided |course )?(?:material|passages)", re.I)
-_GIVEAWAY_SIMILARITY = 0.8  # a hint sentence this close to a passage sentence states the answer
 _HISTORY_TURNS = 2
 _STEP_CAP_PREFIX = "Model call limits exceeded"  # what ModelCallLimitMiddleware says when it stops the agent
-MIN_SUPPORTED_SHARE = 0.5  # below this share of supported statements a reply is not shown as an answer
-_RELATED = 3  # passages offered as related reading when the tutor declines
+_QUEUE_REFRESH_S = 0.5  # how often a waiting question's place is yielded again
 
 
 class AskService:
@@ -87,8 +78,11 @@ class AskService:
         chat_model: Callable[[], BaseChatModel],
         conversations: ConversationStore,
         judge: RelevanceJudge | None = None,
+        queue: ModelQueue | None = None,
     ):
         self.judge = judge
+        self.queue = queue or ModelQueue(slots=1, max_waiting=settings.llm_queue_max)
+        self._check = ReplyCheck(embedder=embedder, settings=settings, judge=judge)
         self._conversations = conversations
         self.retriever = retriever
         self.embedder = embedder
@@ -145,9 +139,11 @@ class AskService:
         conversation_id: str | None = None,
         mode: str = "explain",
         ladder: Ladder | None = None,
-    ) -> Iterator[Drafting | str | Answer]:
-        """Yield :class:`Drafting` when the reply will stream, partial reply texts (already made safe
-        to render), then the final Answer.
+    ) -> Iterator[Evidence | Queued | Drafting | str | Answer]:
+        """Yield :class:`Evidence` (when it may be shown), :class:`Queued` while the question waits for
+        the model, :class:`Drafting` when the reply will stream, partial reply texts (already made safe
+        to render), then the final Answer. Closing the generator (the student cancelled or left)
+        stores what arrived as interrupted and gives the model back.
 
         In Socratic mode pass the thread's ``ladder``: ``question`` is then the student's
         latest message and the ladder's rung decides the task.
@@ -167,64 +163,101 @@ class AskService:
         ladder = (ladder or Ladder.start(question)) if socratic else None
         topic = self._private(ladder.question)[0] if ladder else question
         result = self.retriever.search(topic, self.settings.search_k, {"course": self.settings.course})
-        evidence = [h for h in result.hits if h.relevant]
+        evidence = [h for h in result.hits if h.relevant][: self.settings.prompt_passages]
+        may_stream = not socratic or ladder.revealed
 
         if not evidence:
             if not self.settings.allow_general_knowledge:
                 yield self._store(Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered",
-                                         related=_related(result.hits), **base), learner_id, started)
+                                         related=related_reading(result.hits), **base), learner_id, started)
                 return
             context = TutorContext(learner_id=learner_id, course_id=self.settings.course, task="", general_knowledge=True)
         else:
+            relevance = self.judge.relevance if self.judge is not None else None
+            ranked = ranked_sentences(topic, evidence, MemoEmbed(self.embedder), relevance)
             context = TutorContext(learner_id=learner_id, course_id=self.settings.course,
-                                   task=ladder.task if ladder else EXPLAIN_TASK)
+                                   task=ladder.task if ladder else EXPLAIN_TASK,
+                                   excerpts=tuple(excerpts(ranked, evidence, self.settings.prompt_passage_chars)))
+            if may_stream:  # the ladder withholds the evidence until it reveals the answer
+                base["evidence"] = pick_evidence(ranked, evidence, limit=self.settings.evidence_sentences)
+                yield Evidence(quotes=base["evidence"], elapsed_ms=_ms_since(started))
 
-        may_stream = not socratic or ladder.revealed
         turn = self._private(self._student_turn(question, ladder))[0]
         earlier = self.progress.chat_history(learner_id, conversation_id, limit=REVEAL + _HISTORY_TURNS)
         messages = self._history(earlier[-_HISTORY_TURNS:]) + [HumanMessage(turn)]
-        partial: list[str] = []
-        shown = ""
-        if may_stream:
-            yield Drafting(general_knowledge=context.general_knowledge)
         try:
-            state = None
-            for mode_name, data in self.agent.stream(
-                {"messages": messages, "evidence": [h.model_dump() for h in evidence]},
-                context=context,
-                stream_mode=["messages", "values"],
-                config={"recursion_limit": 4 * self.settings.agent_max_steps + 2},
-            ):
-                if mode_name == "values":
-                    state = data
-                elif may_stream:
-                    chunk, metadata = data
-                    if isinstance(chunk, AIMessageChunk) and metadata.get("langgraph_node") == "model" and chunk.content:
-                        partial.append(str(chunk.content))
-                        now = safe_markdown("".join(partial), complete=False)  # five words behind: see prompt_leaks
-                        if now != shown:
-                            shown = now
-                            base.setdefault("first_text_ms", int((time.perf_counter() - started) * 1000))
-                            yield shown
-            if _cut_short(state):
-                raise StreamCutShort("the model server ended its reply without a finish_reason")
+            ticket = self.queue.join()
+        except QueueFull as full:  # told at once, with the evidence kept, rather than a timeout later
+            yield self._store(Answer(text=full.user_message, grounded=False, kind="busy", **base), learner_id, started)
+            return
+        partial: list[str] = []
+        try:
+            with ticket:  # left whatever happens: done, failed, or the generator closed
+                place = ticket.place()
+                while not place.served:
+                    yield Queued(ahead=place.ahead, wait_s=round(place.wait_s, 1))
+                    place = ticket.wait(_QUEUE_REFRESH_S)
+                if may_stream:
+                    yield Drafting(general_knowledge=context.general_knowledge)
+                run = self.agent.stream(
+                    {"messages": messages, "evidence": [h.model_dump() for h in evidence]},
+                    context=context,
+                    stream_mode=["messages", "values"],
+                    config={"recursion_limit": 4 * self.settings.agent_max_steps + 2},
+                )
+                with closing(run):  # closing it ends the model's HTTP stream: the server stops generating
+                    state = yield from self._streamed(run, partial, may_stream, base, started)
+        except GeneratorExit:  # cancelled, or the tab closed: keep what arrived (or that it was cancelled)
+            self._interrupted(partial, base, learner_id, started, cancelled=True)
+            raise
         except Exception as exc:  # the model failed: classify, keep what arrived, never crash
             failure = model_failure(exc)
             log.warning("model failure: %s", exc)
-            if partial:
-                text = safe_markdown("".join(partial))
-                yield self._store(Answer(text=text, grounded=False, kind="interrupted", model=model_label(self.model),
-                                         **base), learner_id, started, status="interrupted")
+            answer = self._interrupted(partial, base, learner_id, started)
+            if answer is not None:
+                yield answer
                 return
-            self._store(Answer(text="", grounded=False, kind="interrupted", model=model_label(self.model), **base),
-                        learner_id, started, status="error")
             raise failure from exc
-
         reply = self._final_text(state)
         ledger = evidence_of(state) if state else evidence
         hints_so_far = [t.answer for t in earlier if t.kind == "hint"]
-        answer = self._judge(reply, ledger, ladder, context, base, hints_so_far)
+        answer = self._check(reply, ledger, ladder, context.general_knowledge, base, hints_so_far,
+                             model=model_label(self.model))
         yield self._store(answer, learner_id, started)
+
+    def _streamed(self, run, partial: list[str], may_stream: bool, base: dict, started: float):
+        """Relay the agent's stream: safe partial texts out, the final state returned."""
+        state, shown = None, ""
+        for mode_name, data in run:
+            if mode_name == "values":
+                state = data
+            elif may_stream:
+                chunk, metadata = data
+                if isinstance(chunk, AIMessageChunk) and metadata.get("langgraph_node") == "model" and chunk.content:
+                    partial.append(str(chunk.content))
+                    now = safe_markdown("".join(partial), complete=False)  # five words behind: see prompt_leaks
+                    if now != shown:
+                        shown = now
+                        base.setdefault("first_text_ms", _ms_since(started))
+                        yield shown
+        if _cut_short(state):
+            raise StreamCutShort("the model server ended its reply without a finish_reason")
+        return state
+
+    def _interrupted(self, partial: list[str], base: dict, learner_id: int, started: float,
+                     cancelled: bool = False) -> Answer | None:
+        """Store the turn as interrupted (with the words that arrived), cancelled when the student stopped it
+        before any, or as an error when the model failed before any."""
+        model = model_label(self.model) if self.model_loaded else ""
+        if partial:
+            return self._store(Answer(text=safe_markdown("".join(partial)), grounded=False, kind="interrupted",
+                                      model=model, **base), learner_id, started, status="interrupted")
+        if cancelled:
+            return self._store(Answer(text=CANCELLED_ANSWER, grounded=False, kind="cancelled", model=model, **base),
+                               learner_id, started, status="interrupted")
+        self._store(Answer(text="", grounded=False, kind="interrupted", model=model, **base),
+                    learner_id, started, status="error")
+        return None
 
     # -- steps --------------------------------------------------------------------
     def _validated(self, question: str) -> str:
@@ -273,58 +306,6 @@ class AskService:
                 return "" if text.startswith(_STEP_CAP_PREFIX) else text
         return ""
 
-    def _judge(self, reply: str, ledger: list[SearchHit], ladder: Ladder | None, context: TutorContext, base: dict,
-               hints_so_far: list[str] = ()) -> Answer:
-        model = model_label(self.model)
-        if context.general_knowledge:
-            return Answer(text=safe_markdown(reply), grounded=False, kind="general_knowledge", model=model, **base)
-        if not reply.strip():
-            return Answer(text=NO_ANSWER, grounded=False, kind="unsupported", model=model, **base)
-        if _SAYS_NOT_COVERED.search(reply):
-            return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
-                          related=_related(ledger), **base)
-
-        embed = _MemoEmbed(self.embedder)  # the give-away check and the citation guard share passage vectors
-        hinting = ladder is not None and not ladder.revealed
-        relevance = self.judge.relevance if self.judge is not None else None
-        if hinting and (_gives_answer_away(reply, ledger, embed) or _repeats(reply, hints_so_far)
-                        or states_the_answer(reply, ladder.question, ledger, embed, relevance)):
-            return code_written_hint(ladder, ledger, embed, relevance, model=model, **base)
-        checked: CheckedAnswer = check_citations(
-            reply, ledger, embed, quote_min_similarity=self.settings.quote_min_similarity,
-        )
-        text, quotes, citations, support = safe_markdown(checked.text), checked.quotes, checked.citations, {}
-        if self.judge is not None:
-            judged = check_support(text, checked.citations, ledger, self.judge, embed)
-            support = {"claims_checked": judged.checked, "unsupported": judged.unsupported}
-            if not hinting and judged.checked and judged.supported_share < MIN_SUPPORTED_SHARE:
-                if ladder is not None:  # a reveal after hints from the material: its own words, not "not covered"
-                    return verbatim_answer(ladder.question, ledger, embed, relevance, model=model, **support, **base)
-                if self.settings.allow_general_knowledge:  # the instructor allows it: shown, labelled, not grounded
-                    return Answer(text=MARKER.sub("", judged.text), grounded=False, kind="general_knowledge",
-                                  model=model,
-                                  removed_citations=checked.removed, **support, **base)
-                return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
-                              related=_related(ledger), removed_citations=checked.removed, **support, **base)
-            text, citations, quotes = judged.text, judged.citations, judged.quotes
-        if hinting:
-            early = ladder.rung == 0  # the guiding question must not point at the passage that holds the answer
-            return Answer(
-                text=with_attempt_note(text, ladder, ledger, embed, relevance), grounded=True, kind="hint", hint_level=ladder.rung, model=model,
-                citations=() if early else citations, removed_citations=checked.removed, **support, **base,
-            )
-        if not citations:
-            return Answer(text=text, grounded=False, kind="unsupported", removed_citations=checked.removed,
-                          model=model, **support, **base)
-        if ladder is not None:  # the reveal: it must hold what the strong hint blanked out
-            text, citations, quotes = with_key_sentence(ladder.question, ledger, text, citations, quotes, embed,
-                                                        relevance)
-        return Answer(
-            text=text, grounded=True, kind="answer", citations=citations, quotes=quotes,
-            removed_citations=checked.removed, hint_level=ladder.rung if ladder else None, model=model,
-            **support, **base,
-        )
-
     def _store(self, answer: Answer, learner_id: int, started: float, *, status: str = "complete") -> Answer:
         latency = int((time.perf_counter() - started) * 1000)
         answer = answer.model_copy(update={"latency_ms": latency})
@@ -336,18 +317,13 @@ class AskService:
             citations=answer.citations, quotes=answer.quotes, kind=answer.kind, grounded=answer.grounded,
             mode=answer.mode, status=status, prompt_version=answer.prompt_version, model=answer.model or None,
             latency_ms=latency, claims_checked=answer.claims_checked, unsupported=answer.unsupported,
-            related=answer.related,
+            related=answer.related, evidence=answer.evidence, first_text_ms=answer.first_text_ms,
         ))
         return answer
 
 
-def _related(hits: list[SearchHit] | tuple[SearchHit, ...]) -> tuple[Citation, ...]:
-    """The nearest passages, offered as reading when the tutor declines (never as the answer's evidence)."""
-    return tuple(
-        Citation(number=n, source=h.source, section=h.section, page=h.page, chunk_id=h.chunk_id,
-                 doc_title=h.doc_title, text=h.text)
-        for n, h in enumerate(list(hits)[:_RELATED], 1)
-    )
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
 
 
 class StreamCutShort(Exception):
@@ -367,32 +343,3 @@ def _cut_short(state: dict | None) -> bool:
     return False
 
 
-class _MemoEmbed:
-    """Embeds each distinct sentence once per answer, however many checks ask for it."""
-
-    def __init__(self, embedder: Embedder):
-        self._embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            self._vectors.update(zip(missing, self._embedder.embed_documents(missing)))
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self._embedder.dim))
-
-
-def _repeats(reply: str, earlier: list[str]) -> bool:
-    """The hint says what an earlier hint of the thread said (a ladder must climb)."""
-    said = " ".join(MARKER.sub("", reply).lower().split())
-    return bool(said) and any(said == " ".join(MARKER.sub("", e).lower().split()) for e in earlier)
-
-
-def _gives_answer_away(reply: str, ledger: list[SearchHit], embed: _MemoEmbed) -> bool:
-    """A hint states the answer when a non-question sentence nearly repeats a passage sentence."""
-    statements = [s for s in split_sentences(reply) if not s.rstrip().endswith("?")]
-    facts = [s for hit in ledger for s in split_sentences(hit.text)]
-    if not statements or not facts:
-        return False
-    vectors = embed(statements + facts)
-    similarity = vectors[: len(statements)] @ vectors[len(statements):].T
-    return bool((similarity >= _GIVEAWAY_SIMILARITY).any())

@@ -1,0 +1,103 @@
+"""Evidence first: what the material says, verbatim, before the model has written a word.
+
+Retrieval and the judge take well under a second; the model takes many. So the student
+first sees the few sentences of the passages that best answer the question, copied
+word for word with the chip of the passage each comes from, and the model's explanation
+then streams below them. The same choice trims what the model reads: each passage goes
+into the prompt as its most relevant sentences (in their original order, gaps marked),
+so the prompt is short, prompt processing (most of the wait on a CPU) is short, and the
+model explains the evidence instead of pasting it back.
+
+Sentences are ranked by the relevance judge (the same cross-encoder that decides
+coverage) among the closest few by embedding; without the judge, by embedding alone.
+Pure apart from the two models it is handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tutor.agent.citations import split_sentences
+from tutor.domain import Citation, EvidenceQuote, SearchHit
+
+Embed = Callable[[list[str]], np.ndarray]
+Relevance = Callable[[str, list[str]], np.ndarray]
+
+_MIN_WORDS = 5  # shorter "sentences" are headings and list stubs, not evidence
+_JUDGED = 12  # sentences, closest by embedding, that the judge ranks
+_GAP = " … "
+
+
+def ranked_sentences(question: str, hits: list[SearchHit], embed: Embed,
+                     relevance: Relevance | None) -> list[tuple[float, int, str]]:
+    """(score, passage index, sentence) for the passages' sentences, best first.
+
+    Every sentence gets its cosine with the question; the closest :data:`_JUDGED` are
+    then scored by the judge (probabilities, always above any cosine-only score's rank).
+    """
+    pool = [(i, s) for i, hit in enumerate(hits) for s in split_sentences(hit.text) if len(s.split()) >= _MIN_WORDS]
+    if not pool:
+        return []
+    vectors = embed([question] + [s for _, s in pool])
+    cosine = vectors[1:] @ vectors[0]
+    order = [int(j) for j in np.argsort(-cosine, kind="stable")]
+    scored = [(float(cosine[j]) - 2.0, pool[j][0], pool[j][1]) for j in order]  # below any probability
+    if relevance is not None:
+        top = order[:_JUDGED]
+        judged = relevance(question, [pool[j][1] for j in top])
+        scored = [(float(p), pool[j][0], pool[j][1]) for p, j in zip(judged, top)] + scored[len(top):]
+    return sorted(scored, key=lambda item: -item[0])
+
+
+def pick_evidence(ranked: list[tuple[float, int, str]], hits: list[SearchHit], *, limit: int = 3,
+                  per_passage: int = 2, keep_share: float = 0.25) -> tuple[EvidenceQuote, ...]:
+    """The best sentence, then up to ``limit - 1`` more scoring at least ``keep_share`` of it (at most
+    ``per_passage`` from one passage), each with the chip of its passage (numbered as in the prompt)."""
+    if not ranked:
+        return ()
+    best = ranked[0][0]
+    floor = best * keep_share if best > 0 else best - 0.1
+    chosen: list[tuple[float, int, str]] = []
+    for item in ranked:
+        if len(chosen) == limit:
+            break
+        if item[0] >= floor and sum(i == item[1] for _, i, _ in chosen) < per_passage:
+            chosen.append(item)
+    return tuple(EvidenceQuote(text=s, score=round(score, 4), citation=citation_of(i + 1, hits[i]))
+                 for score, i, s in chosen)
+
+
+def excerpts(ranked: list[tuple[float, int, str]], hits: list[SearchHit], max_chars: int) -> list[str]:
+    """Each passage as the model reads it: whole when short, else its best sentences within
+    ``max_chars``, in the passage's order, with gaps marked."""
+    out = []
+    for i, hit in enumerate(hits):
+        text = " ".join(hit.text.split())
+        if len(text) <= max_chars:
+            out.append(text)
+            continue
+        sentences = split_sentences(hit.text)
+        best = [s for _, j, s in ranked if j == i]
+        keep: set[str] = set()
+        used = 0
+        for sentence in best:
+            if used + len(sentence) > max_chars and keep:
+                break
+            keep.add(sentence)
+            used += len(sentence) + 1
+        parts, skipped = [], False
+        for sentence in sentences:
+            if sentence in keep:
+                parts.append((_GAP.strip() + " " if skipped and parts else "") + sentence)
+                skipped = False
+            else:
+                skipped = True
+        out.append(" ".join(parts) or text[:max_chars])
+    return out
+
+
+def citation_of(number: int, hit: SearchHit) -> Citation:
+    return Citation(number=number, source=hit.source, section=hit.section, page=hit.page, chunk_id=hit.chunk_id,
+                    doc_title=hit.doc_title, text=hit.text)
