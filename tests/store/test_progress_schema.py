@@ -52,6 +52,7 @@ ALL_MIGRATIONS = [
     "m007_create_question_stats",
     "m008_add_chat_turn_support",
     "m009_add_browser_sessions",
+    "m010_add_chat_turn_shown_first",
 ]
 
 

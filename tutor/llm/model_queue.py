@@ -50,7 +50,7 @@ class QueueFull(TutorError):
     def __init__(self, waiting: int, retry_after_s: float):
         self.waiting, self.retry_after_s = waiting, retry_after_s
         super().__init__(
-            f"Many students are asking right now ({waiting} questions are waiting). "
+            f"Many students are asking right now ({waiting} {'question is' if waiting == 1 else 'questions are'} waiting). "
             f"Please ask again in about {_rounded(retry_after_s)}.",
             detail=f"model queue full: {waiting} waiting",
         )

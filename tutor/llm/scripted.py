@@ -10,13 +10,16 @@ guard around it. A reply can be:
   (a model that "obeys" whatever the prompt says, for injection tests),
 * a :class:`Fault`: raise an error before or part-way through the stream.
 
-Replies are used in order; the last one repeats when the script runs out.
+Replies are used in order; the last one repeats when the script runs out. ``word_delay_s``
+paces the stream like a model generating on a CPU (a script file may set it:
+``{"word_delay_s": 0.3, "replies": [...]}``), so several students' answers overlap.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,22 +55,26 @@ class ScriptedChatModel(BaseChatModel):
 
     replies: list[Any]
     model_name: str = "scripted"
+    word_delay_s: float = 0.0
     _position: int = PrivateAttr(default=0)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _seen: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedChatModel:
-        """Load a script: a JSON list of strings or ``{"fault": msg, "text": ..., "after_words": n}``."""
+        """Load a script: a JSON list of strings or ``{"fault": msg, "text": ..., "after_words": n}``, or an
+        object with that list as ``replies`` and a ``word_delay_s``."""
         try:
             items = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"The scripted model's script {path} could not be read.") from exc
+        delay = float(items.get("word_delay_s", 0.0)) if isinstance(items, dict) else 0.0
+        items = items.get("replies", []) if isinstance(items, dict) else items
         replies: list[Reply] = [
             Fault(item["fault"], item.get("text", ""), item.get("after_words", 0)) if isinstance(item, dict) else str(item)
             for item in items
         ]
-        return cls(replies=replies)
+        return cls(replies=replies, word_delay_s=delay)
 
     @property
     def _llm_type(self) -> str:
@@ -119,6 +126,8 @@ class ScriptedChatModel(BaseChatModel):
         for index, word in enumerate(words):
             if fault is not None and index >= fault.after_words:
                 raise ScriptedModelError(fault.message)
+            if self.word_delay_s:
+                time.sleep(self.word_delay_s)
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=word if index == 0 else f" {word}"))
             if run_manager:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)

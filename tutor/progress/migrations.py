@@ -399,7 +399,7 @@ STATS_REBUILD_SELECT = """
 
 
 @MIGRATIONS()
-def m010_add_chat_turn_first_evidence(db):
+def m010_add_chat_turn_shown_first(db):
     """Keep what the student saw first: the evidence sentences shown above the explanation,
     and how long after the question the model's first words appeared (the wait students feel)."""
     _run(

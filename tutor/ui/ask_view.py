@@ -63,9 +63,12 @@ def _history(services: Services, learner: Actor, conversation: str) -> None:
     for turn in services.tutor.history(learner.learner_id, conversation):
         with st.chat_message("user"):
             st.markdown(turn.question)
-        with st.chat_message("assistant"), st.container():  # one container, as the live reply draws it
+        with st.chat_message("assistant"):  # one container and one slot, as the live reply draws them
             kind = turn.kind if turn.status == "complete" or turn.kind == "cancelled" else "interrupted"
-            reply_view(turn.answer, kind, turn.citations, turn.quotes, turn.unsupported, turn.related, turn.evidence)
+            with st.container():
+                reply_view(turn.answer, kind, turn.citations, turn.quotes, turn.unsupported, turn.related,
+                           turn.evidence)
+            st.empty()  # where the live reply's Cancel button was
 
 
 def _reply(services: Services, learner: Actor, conversation: str, question: str, mode: str, ladder: Ladder | None) -> None:

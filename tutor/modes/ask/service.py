@@ -29,12 +29,14 @@ an answer the ladder withholds), and finally the :class:`~tutor.domain.Answer`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from functools import cached_property
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 
@@ -191,6 +193,7 @@ class AskService:
             yield self._store(Answer(text=full.user_message, grounded=False, kind="busy", **base), learner_id, started)
             return
         partial: list[str] = []
+        stop = _StopOnCancel()
         try:
             with ticket:  # left whatever happens: done, failed, or the generator closed
                 place = ticket.place()
@@ -203,10 +206,14 @@ class AskService:
                     {"messages": messages, "evidence": [h.model_dump() for h in evidence]},
                     context=context,
                     stream_mode=["messages", "values"],
-                    config={"recursion_limit": 4 * self.settings.agent_max_steps + 2},
+                    config={"recursion_limit": 4 * self.settings.agent_max_steps + 2, "callbacks": [stop]},
                 )
-                with closing(run):  # closing it ends the model's HTTP stream: the server stops generating
-                    state = yield from self._streamed(run, partial, may_stream, base, started)
+                with closing(run):  # closing waits for the agent's worker thread, so stop its model call first
+                    try:
+                        state = yield from self._streamed(run, partial, may_stream, base, started)
+                    except GeneratorExit:
+                        stop.cancelled.set()
+                        raise
         except GeneratorExit:  # cancelled, or the tab closed: keep what arrived (or that it was cancelled)
             self._interrupted(partial, base, learner_id, started, cancelled=True)
             raise
@@ -320,6 +327,27 @@ class AskService:
             related=answer.related, evidence=answer.evidence, first_text_ms=answer.first_text_ms,
         ))
         return answer
+
+
+class _StopOnCancel(BaseCallbackHandler):
+    """Ends a model call at its next streamed token once the student has cancelled.
+
+    The agent runs the model on a worker thread, so closing the page's generator alone would
+    leave the call reading (and the server generating) to the end; raising from the token
+    callback ends the call, which closes its HTTP stream, and the server stops."""
+
+    raise_error = True  # LangChain swallows a handler's exceptions unless told otherwise
+
+    def __init__(self):
+        self.cancelled = threading.Event()
+
+    def on_llm_new_token(self, token: str, **kwargs) -> None:
+        if self.cancelled.is_set():
+            raise StreamCancelled("the student cancelled the answer")
+
+
+class StreamCancelled(Exception):
+    """Raised inside a model call the student cancelled."""
 
 
 def _ms_since(started: float) -> int:
