@@ -33,6 +33,15 @@ _SAYS_NOT_COVERED = re.compile(r"(?:course )?material does not cover|not (?:cove
 _GIVEAWAY_SIMILARITY = 0.8  # a hint sentence this close to a passage sentence states the answer
 MIN_SUPPORTED_SHARE = 0.5  # below this share of supported statements a reply is not shown as an answer
 _RELATED = 3  # passages offered as related reading when the tutor declines
+# "This is stated in passage [1]." after a statement: the marker belongs to the statement, the words to nobody
+_WHERE_STATED = re.compile(
+    r"\.\s+(?:this|that|it)\s+(?:is|was)\s+(?:stated|mentioned|described|explained|shown|given)\s+in\s+(?:the\s+)?"
+    r"(?:passages?|course material|material|text)\s*((?:\[\d+\]\s*,?\s*)*)\.", re.IGNORECASE)
+
+
+def without_where_stated(reply: str) -> str:
+    """Fold "This is stated in passage [n]." into the statement before it (its marker kept)."""
+    return _WHERE_STATED.sub(lambda m: f" {' '.join(m.group(1).split())}." if m.group(1).strip() else ".", reply)
 
 
 class ReplyCheck:
@@ -59,7 +68,7 @@ class ReplyCheck:
                         or states_the_answer(reply, ladder.question, ledger, embed, relevance)):
             return code_written_hint(ladder, ledger, embed, relevance, model=model, **base)
         checked: CheckedAnswer = check_citations(
-            reply, ledger, embed, quote_min_similarity=self._settings.quote_min_similarity,
+            without_where_stated(reply), ledger, embed, quote_min_similarity=self._settings.quote_min_similarity,
         )
         text, quotes, citations, support = safe_markdown(checked.text), checked.quotes, checked.citations, {}
         if self._judge is not None:
