@@ -53,7 +53,8 @@ class TutorState(AgentState):
 def passage_label(hit: SearchHit) -> str:
     """A passage's name in the prompt: title and section, no file name (models echoed file names)."""
     title = hit.doc_title or hit.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    label = f"{title} — {hit.section}" if hit.section and hit.section != title else title
+    section = hit.section.rsplit(" > ", 1)[-1].strip() if hit.section else ""  # its own heading, not the path
+    label = f"{title} — {section}" if section and section != title else title
     return label + (f" (p. {hit.page})" if hit.page else "")
 
 

@@ -20,6 +20,7 @@ from tutor.agent.citations import MARKER, CheckedAnswer, check_citations, split_
 from tutor.agent.hint_ladder import Ladder
 from tutor.agent.output_filter import safe_markdown
 from tutor.agent.support import check_support
+from tutor.agent.tutor_agent import passage_label
 from tutor.domain import Answer, Citation, SearchHit
 from tutor.index.embeddings import Embedder
 from tutor.judge.model import RelevanceJudge
@@ -37,6 +38,18 @@ _RELATED = 3  # passages offered as related reading when the tutor declines
 _WHERE_STATED = re.compile(
     r"\.\s+(?:this|that|it)\s+(?:is|was)\s+(?:stated|mentioned|described|explained|shown|given)\s+in\s+(?:the\s+)?"
     r"(?:passages?|course material|material|text)\s*((?:\[\d+\]\s*,?\s*)*)\.", re.IGNORECASE)
+
+
+def without_passage_frames(reply: str, ledger: list[SearchHit]) -> str:
+    """The reply without echoes of the prompt's passage frames: a passage's label line, ``<<<`` and ``>>>``."""
+    labels = {passage_label(hit) for hit in ledger}
+    kept = []
+    for line in reply.splitlines():
+        bare = MARKER.sub("", line).strip()
+        if bare in ("<<<", ">>>") or bare in labels:
+            continue
+        kept.append(line.replace("<<<", "").replace(">>>", ""))
+    return "\n".join(kept)
 
 
 def without_where_stated(reply: str) -> str:
@@ -68,7 +81,7 @@ class ReplyCheck:
                         or states_the_answer(reply, ladder.question, ledger, embed, relevance)):
             return code_written_hint(ladder, ledger, embed, relevance, model=model, **base)
         checked: CheckedAnswer = check_citations(
-            without_where_stated(reply), ledger, embed, quote_min_similarity=self._settings.quote_min_similarity,
+            without_where_stated(without_passage_frames(reply, ledger)), ledger, embed, quote_min_similarity=self._settings.quote_min_similarity,
         )
         text, quotes, citations, support = safe_markdown(checked.text), checked.quotes, checked.citations, {}
         if self._judge is not None:

@@ -1,0 +1,69 @@
+"""Evidence first: the sentences shown before the explanation, and the excerpts the model reads.
+
+Real embedder and the shipped judge on real passages: the point is which sentence they pick.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.domain import SearchHit
+from tutor.judge.model import RelevanceJudge, build_judge
+from tutor.modes.ask.evidence import excerpts, pick_evidence, ranked_sentences
+from tutor.settings import Settings
+
+QUESTION = "Which drug protects the heart first when potassium is dangerously high?"
+TREATMENT = SearchHit(
+    chunk_id="k1", source="renal/hyperkalaemia.md", section="Hyperkalaemia > Emergency treatment", doc_title="Hyperkalaemia",
+    score=0.8, relevant=True, page=None,
+    text=("Hyperkalaemia is a serum potassium above 5.5 mmol/L. It is common in kidney disease and with some drugs. "
+          "Peaked T waves are the earliest ECG sign. Give 10 mL of 10% calcium gluconate intravenously to stabilise the "
+          "cardiac membrane when the ECG shows changes. Then give insulin with glucose to shift potassium into cells. "
+          "Salbutamol nebulisers add to the effect. Stop drugs that raise potassium and treat the cause."),
+)
+OTHER = SearchHit(
+    chunk_id="h1", source="cardiology/heart-failure.md", section="Heart failure > Drugs", doc_title="Heart failure",
+    score=0.5, relevant=True, page=None,
+    text="ACE inhibitors and beta blockers improve survival in heart failure with reduced ejection fraction.",
+)
+
+
+@pytest.fixture(scope="module")
+def judge() -> RelevanceJudge:
+    return build_judge(Settings())
+
+
+def _embed(embedder):
+    return lambda texts: embedder.embed_documents(texts)
+
+
+def test_the_sentence_that_answers_comes_first_with_its_passage(embedder, judge):
+    ranked = ranked_sentences(QUESTION, [TREATMENT, OTHER], _embed(embedder), judge.relevance)
+    quotes = pick_evidence(ranked, [TREATMENT, OTHER])
+    assert quotes and "calcium gluconate" in quotes[0].text
+    assert quotes[0].text in TREATMENT.text  # verbatim
+    assert (quotes[0].citation.number, quotes[0].citation.chunk_id) == (1, "k1")
+    assert len(quotes) <= 3 and sum(q.citation.chunk_id == "k1" for q in quotes) <= 2  # at most two per passage
+
+
+def test_without_the_judge_the_embedding_ranks(embedder):
+    ranked = ranked_sentences(QUESTION, [TREATMENT], _embed(embedder), None)
+    assert ranked and all(score < 0 for score, _, _ in ranked)  # cosine scores sit below any probability
+    assert pick_evidence(ranked, [TREATMENT])
+
+
+def test_a_long_passage_reaches_the_model_as_its_best_sentences_in_order(embedder, judge):
+    ranked = ranked_sentences(QUESTION, [TREATMENT, OTHER], _embed(embedder), judge.relevance)
+    short, whole = excerpts(ranked, [TREATMENT, OTHER], max_chars=200)
+    assert whole == OTHER.text  # short passages go whole
+    assert "calcium gluconate" in short and len(short) <= 200 + 10
+    kept = [s for s in short.replace("…", "").split(". ") if s]
+    positions = [TREATMENT.text.find(s.strip().rstrip(".")) for s in kept]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)  # passage order, verbatim
+
+
+def test_no_sentences_no_evidence(embedder, judge):
+    stub = TREATMENT.model_copy(update={"text": "Hyperkalaemia"})
+    assert ranked_sentences(QUESTION, [stub], _embed(embedder), judge.relevance) == []
+    assert pick_evidence([], [stub]) == ()
+    assert excerpts([], [stub], max_chars=200) == ["Hyperkalaemia"]
