@@ -180,7 +180,7 @@ class Settings(BaseSettings):
         description="Questions that may wait for the model in one app process; one more is told at once that the tutor is busy and when to try again.",
     )
     llm_typical_answer_s: float = Field(
-        default=12.0, gt=0,
+        default=10.0, gt=0,
         description="Seconds one answer is assumed to hold the model until this process has timed real ones (the first wait estimates).",
     )
     prompt_passages: int = Field(

@@ -12,7 +12,7 @@ from tutor.judge.model import RelevanceJudge, build_judge
 from tutor.modes.ask.evidence import excerpts, pick_evidence, ranked_sentences
 from tutor.settings import Settings
 
-QUESTION = "Which drug protects the heart first when potassium is dangerously high?"
+QUESTION = "What is the emergency treatment for a dangerously high potassium?"
 TREATMENT = SearchHit(
     chunk_id="k1", source="renal/hyperkalaemia.md", section="Hyperkalaemia > Emergency treatment", doc_title="Hyperkalaemia",
     score=0.8, relevant=True, page=None,
@@ -37,13 +37,19 @@ def _embed(embedder):
     return lambda texts: embedder.embed_documents(texts)
 
 
-def test_the_sentence_that_answers_comes_first_with_its_passage(embedder, judge):
+def test_the_first_sentence_comes_from_the_best_passage_verbatim_with_its_chip(embedder, judge):
     ranked = ranked_sentences(QUESTION, [TREATMENT, OTHER], _embed(embedder), judge.relevance)
     quotes = pick_evidence(ranked, [TREATMENT, OTHER])
-    assert quotes and "calcium gluconate" in quotes[0].text
-    assert quotes[0].text in TREATMENT.text  # verbatim
+    assert quotes and quotes[0].text in TREATMENT.text  # verbatim, from the passage ranked first
     assert (quotes[0].citation.number, quotes[0].citation.chunk_id) == (1, "k1")
     assert len(quotes) <= 3 and sum(q.citation.chunk_id == "k1" for q in quotes) <= 2  # at most two per passage
+    assert [q.score for q in quotes[1:]] == sorted((q.score for q in quotes[1:]), reverse=True)
+
+
+def test_the_best_passage_leads_even_when_another_has_a_higher_sentence():
+    ranked = [(1.5, 1, "Other passage sentence here today."), (1.2, 0, "Best passage sentence here today.")]
+    quotes = pick_evidence(ranked, [TREATMENT, OTHER])
+    assert [q.citation.chunk_id for q in quotes] == ["k1", "h1"]
 
 
 def test_without_the_judge_the_embedding_ranks(embedder):
@@ -56,7 +62,8 @@ def test_a_long_passage_reaches_the_model_as_its_best_sentences_in_order(embedde
     ranked = ranked_sentences(QUESTION, [TREATMENT, OTHER], _embed(embedder), judge.relevance)
     short, whole = excerpts(ranked, [TREATMENT, OTHER], max_chars=200)
     assert whole == OTHER.text  # short passages go whole
-    assert "calcium gluconate" in short and len(short) <= 200 + 10
+    best = [sentence for _, passage, sentence in ranked if passage == 0]
+    assert best[0] in short and len(short) <= 200 + 10 and "…" in short  # its best sentences, gaps marked
     kept = [s for s in short.replace("…", "").split(". ") if s]
     positions = [TREATMENT.text.find(s.strip().rstrip(".")) for s in kept]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)  # passage order, verbatim

@@ -82,7 +82,7 @@ class Ticket:
 
 
 class ModelQueue:
-    def __init__(self, slots: int, max_waiting: int, *, typical_s: float = 12.0,
+    def __init__(self, slots: int, max_waiting: int, *, typical_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic):
         if slots < 1 or max_waiting < 0:
             raise ValueError("a model queue needs at least one slot and a non-negative waiting limit")

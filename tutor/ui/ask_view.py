@@ -86,7 +86,7 @@ def _reply(services: Services, learner: Actor, conversation: str, question: str,
             with live.container(), st.spinner("Starting the language model (first question only, a few seconds)…"):
                 services.tutor.warm_up()
         live.caption("Reading the course material…")
-        evidence, label, cancellable = (), "", False
+        evidence, label, cancellable, status = (), "", False, "Reading the course material…"
         events = services.tutor.stream(question, learner_id=learner.learner_id, conversation_id=conversation,
                                        mode=mode, ladder=ladder)
         with closing(events):
@@ -102,15 +102,16 @@ def _reply(services: Services, learner: Actor, conversation: str, question: str,
                                                 help="Stop waiting for the tutor (what is shown stays in the conversation).") or True
                 if isinstance(event, Evidence):
                     evidence = event.quotes
+                elif isinstance(event, Queued):
+                    place = wait_text(Place(ahead=event.ahead, wait_s=event.wait_s, served=False))
+                    status = f":material/hourglass_top: Waiting for the tutor: {place}."
                 elif isinstance(event, Drafting):
                     label = f"{GENERAL_KNOWLEDGE_BADGE}\n\n" if event.general_knowledge else ""
+                    status = "The tutor is writing an explanation…"
                 with live.container():
                     if evidence:
                         evidence_view(evidence)
-                    if isinstance(event, Queued):
-                        st.caption(f":material/hourglass_top: Waiting for the tutor: "
-                                   f"{wait_text(Place(ahead=event.ahead, wait_s=event.wait_s, served=False))}.")
-                    elif isinstance(event, str):
+                    if isinstance(event, str):
                         st.markdown(label + event + " ▌" + STREAMING_NOTE)
                     else:
-                        st.caption("The tutor is writing an explanation…")
+                        st.caption(status)

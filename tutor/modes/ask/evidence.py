@@ -9,7 +9,9 @@ so the prompt is short, prompt processing (most of the wait on a CPU) is short, 
 model explains the evidence instead of pasting it back.
 
 Sentences are ranked by the relevance judge (the same cross-encoder that decides
-coverage) among the closest few by embedding; without the judge, by embedding alone.
+coverage) plus their cosine with the question, among the closest few by embedding;
+without the judge, by embedding alone. The first sentence shown always comes from the
+passage the judge ranked first.
 Pure apart from the two models it is handed.
 """
 
@@ -34,8 +36,9 @@ def ranked_sentences(question: str, hits: list[SearchHit], embed: Embed,
                      relevance: Relevance | None) -> list[tuple[float, int, str]]:
     """(score, passage index, sentence) for the passages' sentences, best first.
 
-    Every sentence gets its cosine with the question; the closest :data:`_JUDGED` are
-    then scored by the judge (probabilities, always above any cosine-only score's rank).
+    Every sentence gets its cosine with the question; the closest :data:`_JUDGED` also get the
+    judge's probability added (always ranked above cosine-only ones). Neither alone is good at
+    single sentences out of their passage; their sum is the ranking used.
     """
     pool = [(i, s) for i, hit in enumerate(hits) for s in split_sentences(hit.text) if len(s.split()) >= _MIN_WORDS]
     if not pool:
@@ -43,27 +46,30 @@ def ranked_sentences(question: str, hits: list[SearchHit], embed: Embed,
     vectors = embed([question] + [s for _, s in pool])
     cosine = vectors[1:] @ vectors[0]
     order = [int(j) for j in np.argsort(-cosine, kind="stable")]
-    scored = [(float(cosine[j]) - 2.0, pool[j][0], pool[j][1]) for j in order]  # below any probability
+    scored = [(float(cosine[j]) - 2.0, pool[j][0], pool[j][1]) for j in order]  # below any judged one
     if relevance is not None:
         top = order[:_JUDGED]
         judged = relevance(question, [pool[j][1] for j in top])
-        scored = [(float(p), pool[j][0], pool[j][1]) for p, j in zip(judged, top)] + scored[len(top):]
+        scored = [(float(p) + float(cosine[j]), pool[j][0], pool[j][1]) for p, j in zip(judged, top)] + scored[len(top):]
     return sorted(scored, key=lambda item: -item[0])
 
 
 def pick_evidence(ranked: list[tuple[float, int, str]], hits: list[SearchHit], *, limit: int = 3,
-                  per_passage: int = 2, keep_share: float = 0.25) -> tuple[EvidenceQuote, ...]:
-    """The best sentence, then up to ``limit - 1`` more scoring at least ``keep_share`` of it (at most
-    ``per_passage`` from one passage), each with the chip of its passage (numbered as in the prompt)."""
+                  per_passage: int = 2, keep_share: float = 0.6) -> tuple[EvidenceQuote, ...]:
+    """The best sentence of the judge's best passage first (the judge ranks whole passages far better
+    than sentences: on the calibration half of the bundled set the first sentence came from the
+    expected section 0.74 of the time this way, 0.59 by sentence score alone), then up to ``limit - 1``
+    more scoring at least ``keep_share`` of it (at most ``per_passage`` from one passage), each with
+    the chip of its passage (numbered as in the prompt)."""
     if not ranked:
         return ()
-    best = ranked[0][0]
-    floor = best * keep_share if best > 0 else best - 0.1
-    chosen: list[tuple[float, int, str]] = []
+    first = next((item for item in ranked if item[1] == 0), ranked[0])
+    floor = first[0] * keep_share if first[0] > 0 else first[0] - 0.1
+    chosen = [first]
     for item in ranked:
         if len(chosen) == limit:
             break
-        if item[0] >= floor and sum(i == item[1] for _, i, _ in chosen) < per_passage:
+        if item is not first and item[0] >= floor and sum(i == item[1] for _, i, _ in chosen) < per_passage:
             chosen.append(item)
     return tuple(EvidenceQuote(text=s, score=round(score, 4), citation=citation_of(i + 1, hits[i]))
                  for score, i, s in chosen)

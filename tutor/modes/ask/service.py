@@ -12,8 +12,9 @@ The flow is a fixed sequence in code; the model only phrases the explanation:
    the question, verbatim with their chips, are yielded within a second (in Socratic
    mode only once the ladder reveals the answer); the model reads those passages
    trimmed to their best sentences;
-4. wait for the model in the process's :class:`~tutor.llm.model_queue.ModelQueue`,
-   yielding the question's place and the estimated wait, then run the agent with the
+4. wait for the model in the process's :class:`~tutor.llm.model_queue.ModelQueue` (the
+   place is taken, and shown, before step 2, so it is on screen at once however busy the
+   machine), yielding the question's place and the estimated wait, then run the agent with the
    passages as its evidence and the task the code chose (explain, a Socratic hint rung,
    or the reveal);
 5. check the reply (:class:`~tutor.modes.ask.reply_check.ReplyCheck`);
@@ -53,7 +54,7 @@ from tutor.index.retrieve import Retriever
 from tutor.judge.model import RelevanceJudge
 from tutor.llm.factory import model_label
 from tutor.llm.model_errors import model_failure
-from tutor.llm.model_queue import ModelQueue, QueueFull
+from tutor.llm.model_queue import ModelQueue, QueueFull, Ticket
 from tutor.llm.prompts import CANCELLED_ANSWER, EXPLAIN_TASK, NOT_COVERED_ANSWER, PROMPT_VERSION, REFERRAL_ANSWER
 from tutor.modes.ask.evidence import excerpts, pick_evidence, ranked_sentences
 from tutor.modes.ask.reply_check import MemoEmbed, ReplyCheck, related_reading
@@ -142,7 +143,8 @@ class AskService:
         mode: str = "explain",
         ladder: Ladder | None = None,
     ) -> Iterator[Evidence | Queued | Drafting | str | Answer]:
-        """Yield :class:`Evidence` (when it may be shown), :class:`Queued` while the question waits for
+        """Yield :class:`Queued` at once when the model is busy (the place is taken before retrieval),
+        :class:`Evidence` (when it may be shown), :class:`Queued` again while the question waits for
         the model, :class:`Drafting` when the reply will stream, partial reply texts (already made safe
         to render), then the final Answer. Closing the generator (the student cancelled or left)
         stores what arrived as interrupted and gives the model back.
@@ -161,6 +163,23 @@ class AskService:
             yield self._store(Answer(text=REFERRAL_ANSWER, grounded=False, kind="referral", **base), learner_id, started)
             return
 
+        try:  # first of all: the student sees their place at once, however long retrieval takes under load
+            ticket, full = self.queue.join(), None
+        except QueueFull as error:
+            ticket, full = None, error
+        try:
+            yield from self._answer(question, base, learner_id, started, mode, ladder, ticket, full)
+        except GeneratorExit:  # cancelled before the model started: stored as such (a turn already stored stays)
+            self._interrupted([], base, learner_id, started, cancelled=True)
+            raise
+        finally:
+            if ticket is not None:
+                ticket.leave(completed=False)  # a no-op when the answer already gave the model back
+
+    def _answer(self, question: str, base: dict, learner_id: int, started: float, mode: str, ladder: Ladder | None,
+                ticket: Ticket | None, full: QueueFull | None) -> Iterator[Evidence | Queued | Drafting | str | Answer]:
+        if ticket is not None and not (place := ticket.place()).served:
+            yield Queued(ahead=place.ahead, wait_s=round(place.wait_s, 1))
         socratic = mode == "socratic"
         ladder = (ladder or Ladder.start(question)) if socratic else None
         topic = self._private(ladder.question)[0] if ladder else question
@@ -183,37 +202,36 @@ class AskService:
             if may_stream:  # the ladder withholds the evidence until it reveals the answer
                 base["evidence"] = pick_evidence(ranked, evidence, limit=self.settings.evidence_sentences)
                 yield Evidence(quotes=base["evidence"], elapsed_ms=_ms_since(started))
-
-        turn = self._private(self._student_turn(question, ladder))[0]
-        earlier = self.progress.chat_history(learner_id, conversation_id, limit=REVEAL + _HISTORY_TURNS)
-        messages = self._history(earlier[-_HISTORY_TURNS:]) + [HumanMessage(turn)]
-        try:
-            ticket = self.queue.join()
-        except QueueFull as full:  # told at once, with the evidence kept, rather than a timeout later
+        if full is not None:  # told at once, with the evidence kept, rather than a timeout later
             yield self._store(Answer(text=full.user_message, grounded=False, kind="busy", **base), learner_id, started)
             return
+
+        turn = self._private(self._student_turn(question, ladder))[0]
+        earlier = self.progress.chat_history(learner_id, conversation_id=base["conversation_id"],
+                                             limit=REVEAL + _HISTORY_TURNS)
+        messages = self._history(earlier[-_HISTORY_TURNS:]) + [HumanMessage(turn)]
         partial: list[str] = []
         stop = _StopOnCancel()
         try:
-            with ticket:  # left whatever happens: done, failed, or the generator closed
-                place = ticket.place()
-                while not place.served:
-                    yield Queued(ahead=place.ahead, wait_s=round(place.wait_s, 1))
-                    place = ticket.wait(_QUEUE_REFRESH_S)
-                if may_stream:
-                    yield Drafting(general_knowledge=context.general_knowledge)
-                run = self.agent.stream(
-                    {"messages": messages, "evidence": [h.model_dump() for h in evidence]},
-                    context=context,
-                    stream_mode=["messages", "values"],
-                    config={"recursion_limit": 4 * self.settings.agent_max_steps + 2, "callbacks": [stop]},
-                )
-                with closing(run):  # closing waits for the agent's worker thread, so stop its model call first
-                    try:
-                        state = yield from self._streamed(run, partial, may_stream, base, started)
-                    except GeneratorExit:
-                        stop.cancelled.set()
-                        raise
+            place = ticket.place()
+            while not place.served:
+                yield Queued(ahead=place.ahead, wait_s=round(place.wait_s, 1))
+                place = ticket.wait(_QUEUE_REFRESH_S)
+            if may_stream:
+                yield Drafting(general_knowledge=context.general_knowledge)
+            run = self.agent.stream(
+                {"messages": messages, "evidence": [h.model_dump() for h in evidence]},
+                context=context,
+                stream_mode=["messages", "values"],
+                config={"recursion_limit": 4 * self.settings.agent_max_steps + 2, "callbacks": [stop]},
+            )
+            with closing(run):  # closing waits for the agent's worker thread, so stop its model call first
+                try:
+                    state = yield from self._streamed(run, partial, may_stream, base, started)
+                except GeneratorExit:
+                    stop.cancelled.set()
+                    raise
+            ticket.leave()  # the model is free for the next student while this reply is checked
         except GeneratorExit:  # cancelled, or the tab closed: keep what arrived (or that it was cancelled)
             self._interrupted(partial, base, learner_id, started, cancelled=True)
             raise
