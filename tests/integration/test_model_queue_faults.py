@@ -83,8 +83,10 @@ def test_eight_students_at_once_each_wait_their_turn_and_all_get_answers(tutor: 
     for ahead in places.values():
         assert ahead == sorted(ahead, reverse=True) and (not ahead or ahead[-1] >= 1)  # only ever moves forward
     assert max(p[0] for p in places.values() if p) == 7  # the last one in saw seven ahead of it
-    for events in seen.values():  # the evidence comes first, before any wait
-        assert isinstance(events[0], Evidence)
+    for learner, events in seen.items():  # a waiting student's place comes first, the evidence before any words
+        kinds = [type(e).__name__ for e in events]
+        assert kinds[0] == ("Queued" if places[learner] else "Evidence")
+        assert kinds.index("Evidence") < kinds.index("str")
     assert tutor.tutor.queue.status() == (0, 0)
 
 

@@ -30,14 +30,12 @@ an answer the ladder withholds), and finally the :class:`~tutor.domain.Answer`.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from functools import cached_property
 
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 
@@ -58,6 +56,7 @@ from tutor.llm.model_queue import ModelQueue, QueueFull, Ticket
 from tutor.llm.prompts import CANCELLED_ANSWER, EXPLAIN_TASK, NOT_COVERED_ANSWER, PROMPT_VERSION, REFERRAL_ANSWER
 from tutor.modes.ask.evidence import excerpts, pick_evidence, ranked_sentences
 from tutor.modes.ask.reply_check import MemoEmbed, ReplyCheck, related_reading
+from tutor.modes.ask.stream_control import InFlight, StopOnCancel, StreamCutShort, cut_short
 from tutor.progress.conversations import ConversationStore, ConversationSummary
 from tutor.progress.records import ChatTurn
 from tutor.progress.store import ProgressStore
@@ -68,6 +67,7 @@ log = logging.getLogger(__name__)
 _HISTORY_TURNS = 2
 _STEP_CAP_PREFIX = "Model call limits exceeded"  # what ModelCallLimitMiddleware says when it stops the agent
 _QUEUE_REFRESH_S = 0.5  # how often a waiting question's place is yielded again
+_SETTLE_S = 3.0  # longest a history read waits for a cancelled reply of its conversation to be stored
 
 
 class AskService:
@@ -86,6 +86,7 @@ class AskService:
         self.judge = judge
         self.queue = queue or ModelQueue(slots=1, max_waiting=settings.llm_queue_max)
         self._check = ReplyCheck(embedder=embedder, settings=settings, judge=judge)
+        self._in_flight = InFlight()
         self._conversations = conversations
         self.retriever = retriever
         self.embedder = embedder
@@ -107,6 +108,9 @@ class AskService:
         return model_label(self.model)
 
     def history(self, learner_id: int, conversation_id: str) -> list[ChatTurn]:
+        """The conversation's turns, once a reply being cancelled in it has been stored (Streamlit starts the
+        page's next run before the interrupted run has closed its stream)."""
+        self._in_flight.wait_idle(conversation_id, timeout_s=_SETTLE_S)
         return self.progress.chat_history(learner_id, conversation_id, limit=100)
 
     def conversations(self, learner_id: int) -> list[ConversationSummary]:
@@ -167,12 +171,14 @@ class AskService:
             ticket, full = self.queue.join(), None
         except QueueFull as error:
             ticket, full = None, error
+        self._in_flight.enter(conversation_id)
         try:
             yield from self._answer(question, base, learner_id, started, mode, ladder, ticket, full)
         except GeneratorExit:  # cancelled before the model started: stored as such (a turn already stored stays)
             self._interrupted([], base, learner_id, started, cancelled=True)
             raise
         finally:
+            self._in_flight.leave(conversation_id)
             if ticket is not None:
                 ticket.leave(completed=False)  # a no-op when the answer already gave the model back
 
@@ -211,7 +217,7 @@ class AskService:
                                              limit=REVEAL + _HISTORY_TURNS)
         messages = self._history(earlier[-_HISTORY_TURNS:]) + [HumanMessage(turn)]
         partial: list[str] = []
-        stop = _StopOnCancel()
+        stop = StopOnCancel()
         try:
             place = ticket.place()
             while not place.served:
@@ -265,7 +271,7 @@ class AskService:
                         shown = now
                         base.setdefault("first_text_ms", _ms_since(started))
                         yield shown
-        if _cut_short(state):
+        if cut_short(state):
             raise StreamCutShort("the model server ended its reply without a finish_reason")
         return state
 
@@ -347,45 +353,5 @@ class AskService:
         return answer
 
 
-class _StopOnCancel(BaseCallbackHandler):
-    """Ends a model call at its next streamed token once the student has cancelled.
-
-    The agent runs the model on a worker thread, so closing the page's generator alone would
-    leave the call reading (and the server generating) to the end; raising from the token
-    callback ends the call, which closes its HTTP stream, and the server stops."""
-
-    raise_error = True  # LangChain swallows a handler's exceptions unless told otherwise
-
-    def __init__(self):
-        self.cancelled = threading.Event()
-
-    def on_llm_new_token(self, token: str, **kwargs) -> None:
-        if self.cancelled.is_set():
-            raise StreamCancelled("the student cancelled the answer")
-
-
-class StreamCancelled(Exception):
-    """Raised inside a model call the student cancelled."""
-
-
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
-
-
-class StreamCutShort(Exception):
-    """An OpenAI-compatible stream that ended cleanly but early (no finish_reason, no [DONE]).
-
-    A connection dropped by a proxy or an HTTP/1.0 server looks like a normal end of the
-    body; without this check the fragment would be judged and stored as a complete answer.
-    """
-
-
-def _cut_short(state: dict | None) -> bool:
-    """True when the model's last reply came from an OpenAI-compatible server that never said why it stopped."""
-    for message in reversed((state or {}).get("messages", [])):
-        if isinstance(message, AIMessage):
-            meta = message.response_metadata or {}
-            return meta.get("model_provider") == "openai" and not meta.get("finish_reason")
-    return False
-
-
