@@ -179,6 +179,12 @@ class Citation(_Frozen):
     doc_title: str = ""
     text: str = ""  # the whole passage, so the student can open it
 
+    @classmethod
+    def of(cls, number: int, hit: SearchHit) -> Citation:
+        """The chip for a retrieved passage, shown as ``[number]``."""
+        return cls(number=number, source=hit.source, section=hit.section, page=hit.page, chunk_id=hit.chunk_id,
+                   doc_title=hit.doc_title, text=hit.text)
+
 
 class Quote(_Frozen):
     """A sentence copied verbatim from a cited passage that supports a sentence of the answer."""
@@ -193,14 +199,14 @@ class EvidenceQuote(_Frozen):
 
     text: str
     citation: Citation
-    score: float = Field(description="The judge's probability that the sentence answers the question")
+    score: float = Field(description="How well the sentence answers the question: the judge's probability plus "
+                                     "its cosine (the cosine less 2 when the judge is off)")
 
 
 class Evidence(_Frozen):
     """The first event of an answer: what the material says, within a second of asking."""
 
     quotes: tuple[EvidenceQuote, ...]
-    elapsed_ms: int = 0
 
 
 class Queued(_Frozen):

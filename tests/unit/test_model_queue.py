@@ -99,9 +99,9 @@ def test_a_waiting_thread_wakes_when_its_turn_comes():
 
 
 def test_the_student_reads_the_place_and_a_rounded_wait():
-    assert wait_text(Place(ahead=2, wait_s=21.4, served=False)) == "2 questions ahead of yours, about 20 s"
-    assert wait_text(Place(ahead=1, wait_s=2, served=False)) == "1 question ahead of yours, about 5 s"
-    assert wait_text(Place(ahead=9, wait_s=130, served=False)) == "9 questions ahead of yours, about 2 min"
+    assert wait_text(2, 21.4) == "2 questions ahead of yours, about 20 s"
+    assert wait_text(1, 2) == "1 question ahead of yours, about 5 s"
+    assert wait_text(9, 130) == "9 questions ahead of yours, about 2 min"
 
 
 def test_a_queue_needs_a_slot():

@@ -85,8 +85,7 @@ def check_support(
         return SupportCheck(text=text, citations=citations, checked=0, unsupported=(), quotes=())
     known = {c.chunk_id for c in citations}
     pool = tuple(citations) + tuple(  # evidence the model did not cite may still support an uncited statement
-        Citation(number=len(citations) + n, source=h.source, section=h.section, page=h.page, chunk_id=h.chunk_id,
-                 doc_title=h.doc_title, text=h.text)
+        Citation.of(len(citations) + n, h)
         for n, h in enumerate((h for h in evidence if h.chunk_id not in known), 1)
     )
     by_number = {c.number: c for c in pool}

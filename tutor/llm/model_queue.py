@@ -3,8 +3,8 @@
 A model server answers a few requests at once (the local llama.cpp server one: on 2
 cores parallel decoding only splits the same throughput). Sent all at once, requests
 wait inside the server where nobody can see them, and the later ones hit the client's
-read timeout although nothing is wrong. So every chat-model request of the process
-(a student's answer, a case critique) first takes a :class:`Ticket` here:
+read timeout although nothing is wrong. So every student's answer (the Ask page, the
+process's main use of the model) first takes a :class:`Ticket` here:
 
 * at most ``slots`` tickets are *served* (talking to the model) at a time; the rest wait
   in order, at most ``max_waiting`` of them: one more gets :class:`QueueFull` at once,
@@ -23,7 +23,6 @@ tested without sleeping.
 from __future__ import annotations
 
 import heapq
-import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -59,10 +58,8 @@ class QueueFull(TutorError):
 class Ticket:
     """A place in the queue; leave it (or use ``with``) whatever happens."""
 
-    def __init__(self, queue: "ModelQueue", number: int):
-        self._queue, self.number = queue, number
-        self.joined_at = queue.clock()
-        self.served_at: float | None = None
+    def __init__(self, queue: "ModelQueue"):
+        self._queue = queue
 
     def place(self) -> Place:
         return self._queue.place(self)
@@ -90,15 +87,14 @@ class ModelQueue:
         self.mean_s = typical_s
         self._cond = threading.Condition()
         self._waiting: list[Ticket] = []
-        self._served: dict[Ticket, float] = {}
-        self._numbers = itertools.count(1)
+        self._served: dict[Ticket, float] = {}  # when each was served
 
     def join(self) -> Ticket:
         """A new ticket at the back of the queue (served at once when a slot is free)."""
         with self._cond:
             if len(self._served) >= self.slots and len(self._waiting) >= self.max_waiting:
                 raise QueueFull(len(self._waiting), self._start_after(len(self._waiting)))
-            ticket = Ticket(self, next(self._numbers))
+            ticket = Ticket(self)
             self._waiting.append(ticket)
             self._admit()
             return ticket
@@ -132,8 +128,7 @@ class ModelQueue:
     # -- internals (lock held) ------------------------------------------------------
     def _admit(self) -> None:
         while self._waiting and len(self._served) < self.slots:
-            ticket = self._waiting.pop(0)
-            ticket.served_at = self._served[ticket] = self.clock()
+            self._served[self._waiting.pop(0)] = self.clock()
             self._cond.notify_all()
 
     def _place(self, ticket: Ticket) -> Place:
@@ -161,7 +156,6 @@ def _rounded(seconds: float) -> str:
     return f"{round(seconds / 60)} min"
 
 
-def wait_text(place: Place) -> str:
+def wait_text(ahead: int, wait_s: float) -> str:
     """What the student reads while waiting: "2 questions ahead of yours, about 20 s"."""
-    ahead = f"{place.ahead} question{'s' if place.ahead != 1 else ''} ahead of yours"
-    return f"{ahead}, about {_rounded(place.wait_s)}"
+    return f"{ahead} question{'s' if ahead != 1 else ''} ahead of yours, about {_rounded(wait_s)}"

@@ -11,7 +11,7 @@ import streamlit as st
 
 from tutor.agent.hint_ladder import Ladder
 from tutor.domain import Answer, Drafting, Evidence, Queued
-from tutor.llm.model_queue import Place, wait_text
+from tutor.llm.model_queue import wait_text
 from tutor.services import Services
 from tutor.ui.answer_view import GENERAL_KNOWLEDGE_BADGE, STREAMING_NOTE, evidence_view, reply_view
 from tutor.modes.access import Actor
@@ -97,14 +97,14 @@ def _reply(services: Services, learner: Actor, conversation: str, question: str,
                         reply_view(event.text, event.kind, event.citations, event.quotes, event.unsupported,
                                    event.related, event.evidence)
                     continue
-                if not cancellable:  # drawn once: a widget cannot be drawn twice in one run
-                    cancellable = cancel.button("Cancel", icon=":material/close:", key="ask.cancel",
-                                                help="Stop waiting for the tutor (what is shown stays in the conversation).") or True
+                if not cancellable:  # drawn once: a widget cannot be drawn twice in one run (a click reruns the page)
+                    cancel.button("Cancel", icon=":material/close:", key="ask.cancel",
+                                  help="Stop waiting for the tutor (what is shown stays in the conversation).")
+                    cancellable = True
                 if isinstance(event, Evidence):
                     evidence = event.quotes
                 elif isinstance(event, Queued):
-                    place = wait_text(Place(ahead=event.ahead, wait_s=event.wait_s, served=False))
-                    status = f":material/hourglass_top: Waiting for the tutor: {place}."
+                    status = f":material/hourglass_top: Waiting for the tutor: {wait_text(event.ahead, event.wait_s)}."
                 elif isinstance(event, Drafting):
                     label = f"{GENERAL_KNOWLEDGE_BADGE}\n\n" if event.general_knowledge else ""
                     status = "The tutor is writing an explanation…"

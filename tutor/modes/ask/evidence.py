@@ -71,7 +71,7 @@ def pick_evidence(ranked: list[tuple[float, int, str]], hits: list[SearchHit], *
             break
         if item is not first and item[0] >= floor and sum(i == item[1] for _, i, _ in chosen) < per_passage:
             chosen.append(item)
-    return tuple(EvidenceQuote(text=s, score=round(score, 4), citation=citation_of(i + 1, hits[i]))
+    return tuple(EvidenceQuote(text=s, score=round(score, 4), citation=Citation.of(i + 1, hits[i]))
                  for score, i, s in chosen)
 
 
@@ -102,8 +102,3 @@ def excerpts(ranked: list[tuple[float, int, str]], hits: list[SearchHit], max_ch
                 skipped = True
         out.append(" ".join(parts) or text[:max_chars])
     return out
-
-
-def citation_of(number: int, hit: SearchHit) -> Citation:
-    return Citation(number=number, source=hit.source, section=hit.section, page=hit.page, chunk_id=hit.chunk_id,
-                    doc_title=hit.doc_title, text=hit.text)

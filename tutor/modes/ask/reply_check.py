@@ -64,8 +64,9 @@ class ReplyCheck:
         self._embedder, self._settings, self._judge = embedder, settings, judge
 
     def __call__(self, reply: str, ledger: list[SearchHit], ladder: Ladder | None, general_knowledge: bool,
-                 base: dict, hints_so_far: list[str] = (), *, model: str = "") -> Answer:
-        """The reply as the student will see it (or what replaces it), with its citations, quotes and support."""
+                 base: dict, hints_so_far: list[str] = (), *, model: str = "", embed: "MemoEmbed | None" = None) -> Answer:
+        """The reply as the student will see it (or what replaces it), with its citations, quotes and support.
+        Pass the answer's ``embed`` memo when its passages' sentences were already embedded (the evidence)."""
         if general_knowledge:
             return Answer(text=safe_markdown(reply), grounded=False, kind="general_knowledge", model=model, **base)
         if not reply.strip():
@@ -74,7 +75,7 @@ class ReplyCheck:
             return Answer(text=NOT_COVERED_ANSWER, grounded=False, kind="not_covered", model=model,
                           related=related_reading(ledger), **base)
 
-        embed = MemoEmbed(self._embedder)  # the give-away check and the citation guard share passage vectors
+        embed = embed or MemoEmbed(self._embedder)  # every check of one answer shares its passage vectors
         hinting = ladder is not None and not ladder.revealed
         relevance = self._judge.relevance if self._judge is not None else None
         if hinting and (_gives_answer_away(reply, ledger, embed) or _repeats(reply, hints_so_far)
@@ -118,11 +119,7 @@ class ReplyCheck:
 
 def related_reading(hits: list[SearchHit] | tuple[SearchHit, ...]) -> tuple[Citation, ...]:
     """The nearest passages, offered as reading when the tutor declines (never as the answer's evidence)."""
-    return tuple(
-        Citation(number=n, source=h.source, section=h.section, page=h.page, chunk_id=h.chunk_id,
-                 doc_title=h.doc_title, text=h.text)
-        for n, h in enumerate(list(hits)[:_RELATED], 1)
-    )
+    return tuple(Citation.of(n, h) for n, h in enumerate(list(hits)[:_RELATED], 1))
 
 
 class MemoEmbed:

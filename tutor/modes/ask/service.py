@@ -80,11 +80,11 @@ class AskService:
         settings: Settings,
         chat_model: Callable[[], BaseChatModel],
         conversations: ConversationStore,
+        queue: ModelQueue,
         judge: RelevanceJudge | None = None,
-        queue: ModelQueue | None = None,
     ):
         self.judge = judge
-        self.queue = queue or ModelQueue(slots=1, max_waiting=settings.llm_queue_max)
+        self.queue = queue
         self._check = ReplyCheck(embedder=embedder, settings=settings, judge=judge)
         self._in_flight = InFlight()
         self._conversations = conversations
@@ -192,6 +192,7 @@ class AskService:
         result = self.retriever.search(topic, self.settings.search_k, {"course": self.settings.course})
         evidence = [h for h in result.hits if h.relevant][: self.settings.prompt_passages]
         may_stream = not socratic or ladder.revealed
+        embed = MemoEmbed(self.embedder)  # the evidence ranking and the reply's checks embed each sentence once
 
         if not evidence:
             if not self.settings.allow_general_knowledge:
@@ -201,13 +202,13 @@ class AskService:
             context = TutorContext(learner_id=learner_id, course_id=self.settings.course, task="", general_knowledge=True)
         else:
             relevance = self.judge.relevance if self.judge is not None else None
-            ranked = ranked_sentences(topic, evidence, MemoEmbed(self.embedder), relevance)
+            ranked = ranked_sentences(topic, evidence, embed, relevance)
             context = TutorContext(learner_id=learner_id, course_id=self.settings.course,
                                    task=ladder.task if ladder else EXPLAIN_TASK,
                                    excerpts=tuple(excerpts(ranked, evidence, self.settings.prompt_passage_chars)))
             if may_stream:  # the ladder withholds the evidence until it reveals the answer
                 base["evidence"] = pick_evidence(ranked, evidence, limit=self.settings.evidence_sentences)
-                yield Evidence(quotes=base["evidence"], elapsed_ms=_ms_since(started))
+                yield Evidence(quotes=base["evidence"])
         if full is not None:  # told at once, with the evidence kept, rather than a timeout later
             yield self._store(Answer(text=full.user_message, grounded=False, kind="busy", **base), learner_id, started)
             return
@@ -253,7 +254,7 @@ class AskService:
         ledger = evidence_of(state) if state else evidence
         hints_so_far = [t.answer for t in earlier if t.kind == "hint"]
         answer = self._check(reply, ledger, ladder, context.general_knowledge, base, hints_so_far,
-                             model=model_label(self.model))
+                             model=model_label(self.model), embed=embed)
         yield self._store(answer, learner_id, started)
 
     def _streamed(self, run, partial: list[str], may_stream: bool, base: dict, started: float):

@@ -40,7 +40,7 @@ def code_written_hint(ladder: Ladder, ledger: list[SearchHit], embed: Embed, rel
     focus, sentence = focus_of(ladder.question, ledger, embed, relevance)
     text = code_hint(ladder.rung, ladder.question, section=focus.section, title=focus.doc_title, sentence=sentence)
     text = with_attempt_note(text, ladder, ledger, embed, relevance)
-    citations = () if ladder.rung == 0 else (_citation(1, focus),)
+    citations = () if ladder.rung == 0 else (Citation.of(1, focus),)
     return Answer(text=text, grounded=True, kind="hint", hint_level=ladder.rung, citations=citations, **answer_fields)
 
 
@@ -58,7 +58,7 @@ def verbatim_answer(topic: str, ledger: list[SearchHit], embed: Embed, relevance
     ends with the focus passage's key sentence, cited, rather than "not covered" after hints from it."""
     focus, sentence = focus_of(topic, ledger, embed, relevance)
     text = f"The course material says [1]: “{safe_markdown(sentence)}” Open the passage for the whole of it."
-    return Answer(text=text, grounded=True, kind="answer", citations=(_citation(1, focus),),
+    return Answer(text=text, grounded=True, kind="answer", citations=(Citation.of(1, focus),),
                   quotes=(Quote(citation_number=1, text=sentence, similarity=1.0),), **answer_fields)
 
 
@@ -72,11 +72,6 @@ def with_key_sentence(question: str, ledger: list[SearchHit], text: str, citatio
     number = next((c.number for c in citations if c.chunk_id == focus.chunk_id), None)
     if number is None:
         number = max((c.number for c in citations), default=0) + 1
-        citations += (_citation(number, focus),)
+        citations += (Citation.of(number, focus),)
     note = f"\n\nThe course material also says [{number}]: “{safe_markdown(sentence)}”"
     return text + note, citations, quotes + (Quote(citation_number=number, text=sentence, similarity=1.0),)
-
-
-def _citation(number: int, hit: SearchHit) -> Citation:
-    return Citation(number=number, source=hit.source, section=hit.section, page=hit.page, chunk_id=hit.chunk_id,
-                    doc_title=hit.doc_title, text=hit.text)
