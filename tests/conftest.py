@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chroma_server import ChromaServer, fresh_collection
 from tests.markdown_files import BUNDLED_CURRICULUM, write_mini_curriculum
 from tests.network import loopback_only
 from tutor.index.embeddings import MiniLMOnnxEmbedder
@@ -92,8 +93,30 @@ def mini_curriculum(tmp_path: Path) -> Path:
     return write_mini_curriculum(tmp_path / "curriculum")
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_chroma_modes`` run on the embedded index and on a ``chroma run`` server."""
+    if metafunc.definition.get_closest_marker("both_chroma_modes") and "chroma_mode" in metafunc.fixturenames:
+        metafunc.parametrize("chroma_mode", ["embedded", "server"], indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, mini_curriculum: Path) -> Settings:
+def chroma_mode(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "embedded")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> ChromaServer:
+    """One real Chroma server for the session; every test that uses it gets a collection of its own."""
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data") as server:
+        yield server
+
+
+@pytest.fixture
+def settings(tmp_path: Path, mini_curriculum: Path, chroma_mode: str, request: pytest.FixtureRequest) -> Settings:
+    if chroma_mode == "server":
+        server = request.getfixturevalue("chroma_server")
+        return Settings(data_dir=tmp_path / "data", content_dir=mini_curriculum,
+                        chroma_url=server.url, collection=fresh_collection())
     return Settings(data_dir=tmp_path / "data", content_dir=mini_curriculum)
 
 

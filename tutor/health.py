@@ -35,6 +35,7 @@ def _run(name: str, probe: Callable[[], str]) -> Check:
 def run_checks(settings: Settings) -> list[Check]:
     from tutor.bank.store import QuestionBank
     from tutor.cases.store import CaseLibrary
+    from tutor.index.chroma_client import chroma_link
     from tutor.index.embeddings import MiniLMOnnxEmbedder, build_embedder
     from tutor.index.ingest import index_gaps
     from tutor.index.registry import LibraryRegistry
@@ -75,12 +76,12 @@ def run_checks(settings: Settings) -> list[Check]:
     def index() -> str:
         if "embedder" not in state or settings.library_db not in state:
             raise RuntimeError("skipped: the embedding model or the library database failed")
-        chroma = ChromaIndex(settings.chroma_dir, settings.collection, state["embedder"])
+        chroma = ChromaIndex(chroma_link(settings), settings.collection, state["embedder"])
         orphans, missing = index_gaps(chroma, state[settings.library_db])
         if orphans or missing:
             raise RuntimeError(f"{len(missing)} passages without a vector, {len(orphans)} vectors without a passage;"
                                " run `tutor reindex`")
-        return f"{chroma.count()} passages indexed in {settings.chroma_dir}"
+        return f"{chroma.count()} passages indexed in {chroma.location}"
 
     def chat_model() -> str:
         if settings.llm_provider != "local":

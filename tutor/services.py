@@ -20,6 +20,7 @@ from tutor.bank.store import QuestionBank
 from tutor.cases.store import CaseLibrary
 from tutor.domain import HeldUpload, IngestReport, SearchResult, SourceDoc
 from tutor.errors import InvalidQuery
+from tutor.index.chroma_client import chroma_link
 from tutor.index.embeddings import Embedder, build_embedder
 from tutor.index.ingest import Ingestor, Progress
 from tutor.index.parse_sandbox import ParseFunction
@@ -175,7 +176,7 @@ def build_services(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedder = embedder or build_embedder(settings)
     registry = LibraryRegistry(settings.library_db)
-    index = ChromaIndex(settings.chroma_dir, settings.collection, embedder)
+    index = ChromaIndex(chroma_link(settings), settings.collection, embedder)
     judge = judge if judge is not None or not settings.relevance_judge else build_judge(settings)
     retriever = Retriever(registry, index, embedder, settings, judge)
     progress = ProgressStore(settings.progress_db, now=now)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tutor.errors import ConfigurationError
@@ -95,6 +96,22 @@ class Settings(BaseSettings):
     collection: str = Field(
         default="curriculum",
         description="Name of the Chroma collection that holds the curriculum chunks.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (`chroma run`, for example http://10.0.0.5:8000) shared by several app processes and the job worker. Empty = the embedded index in TUTOR_DATA_DIR/chroma, for one process only.",
+    )
+    chroma_token: SecretStr | None = Field(
+        default=None,
+        description="Token sent with every request to the Chroma server, for a token-checking proxy in front of it (Chroma 1.x itself ignores auth settings).",
+    )
+    chroma_token_header: str = Field(
+        default="Authorization",
+        description="Header that carries TUTOR_CHROMA_TOKEN: `Authorization` sends `Bearer <token>`, any other header (for example X-Chroma-Token) the bare token.",
+    )
+    chroma_timeout_s: float = Field(
+        default=10.0, gt=0,
+        description="Seconds one request to the Chroma server may take before search or ingest reports the index unreachable.",
     )
     chunk_max_chars: int = Field(
         default=1200,
@@ -243,6 +260,16 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds to wait for the local model server to load the model and answer before giving up.",
     )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url_is_a_server(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError(f"must be a server's scheme, host and port, like http://10.0.0.5:8000 (got {url!r})")
+        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _chunk_sizes_fit(self) -> Settings:

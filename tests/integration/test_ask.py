@@ -20,6 +20,8 @@ from tutor.llm.scripted import Fault, ScriptedChatModel
 from tutor.services import Services, build_services
 from tutor.settings import Settings
 
+pytestmark = pytest.mark.both_chroma_modes  # retrieval runs on the embedded index and on a Chroma server
+
 HYPERKALAEMIA_Q = "What is the emergency treatment for a dangerously high potassium?"
 
 

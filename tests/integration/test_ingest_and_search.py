@@ -1,22 +1,26 @@
-"""Ingest and search end to end: real files, real SQLite, real Chroma, real embeddings."""
+"""Ingest and search end to end: real files, real SQLite, real Chroma, real embeddings.
+
+Every test runs twice: on the embedded index and on a real ``chroma run`` server.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import chromadb
 import numpy as np
 import pytest
-from chromadb.config import Settings as ChromaSettings
 
 from tests.accounts import DR_LEE
 from tests.factories import make_docx, make_pdf
 from tutor.domain import Chunk
 from tutor.errors import IndexUnavailable, InvalidQuery
+from tutor.index.chroma_client import chroma_link
 from tutor.index.ingest import index_gaps
 from tutor.index.vector_store import ChromaIndex
 from tutor.services import Services
 from tutor.settings import Settings
+
+pytestmark = pytest.mark.both_chroma_modes
 
 
 def test_folder_ingest_then_search_cites_source_and_section(services: Services, mini_curriculum: Path):
@@ -155,17 +159,17 @@ def test_reindex_rebuilds_the_index_from_sqlite(services: Services, mini_curricu
 
 def test_a_fresh_chroma_client_can_query_by_text_through_the_registered_embedder(services: Services, mini_curriculum: Path):
     services.ingestor.ingest_paths([mini_curriculum])
-    client = chromadb.PersistentClient(path=str(services.settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    client = chroma_link(services.settings).client()
     collection = client.get_collection(services.settings.collection)  # no embedding function passed
     result = collection.query(query_texts=["calcium gluconate for hyperkalaemia"], n_results=1)
     assert result["metadatas"][0][0]["source"] == "renal/hyperkalaemia.md"
 
 
 def test_an_index_built_with_another_model_is_refused(settings: Settings, embedder):
-    client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    client = chroma_link(settings).client()
     client.create_collection(settings.collection, metadata={"embedder": "some-other-model"}, embedding_function=None)
     with pytest.raises(IndexUnavailable) as refused:
-        ChromaIndex(settings.chroma_dir, settings.collection, embedder)
+        ChromaIndex(chroma_link(settings), settings.collection, embedder).count()
     assert "different embedding model" in refused.value.user_message
 
 

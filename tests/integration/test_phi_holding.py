@@ -25,6 +25,8 @@ from tutor.modes.access import Actor
 from tutor.services import Services, build_services
 from tutor.settings import Settings
 
+pytestmark = pytest.mark.both_chroma_modes  # retrieval runs on the embedded index and on a Chroma server
+
 STUDENT = Actor(learner_id=99, username="sam", display_name="Sam", role="student")
 PHONE, DOB, MRN, EMAIL = "(555) 867-5309", "03/14/1950", "48151623", "jo.bloggs@example.com"
 IDENTIFIERS = (PHONE, "867-5309", DOB, MRN, EMAIL, "John Smith")

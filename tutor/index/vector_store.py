@@ -1,9 +1,10 @@
-"""The Chroma adapter: the only module that talks to chromadb.
+"""The Chroma adapter: with ``chroma_client``, the only code that talks to chromadb.
 
 Chroma holds curriculum chunks and nothing about learners. It is a derived index:
 the library registry in SQLite is the source of truth and ``tutor reindex``
-rebuilds this collection from it. One writer process per Chroma path; several app
-processes would use Chroma's client/server mode instead.
+rebuilds this collection from it. One writer process per embedded Chroma path;
+several app processes share a Chroma server instead (``tutor.index.chroma_client``
+chooses; this adapter works the same on both).
 
 Vectors are computed by our :class:`~tutor.index.embeddings.Embedder` and handed to
 Chroma explicitly. The collection is still created with our registered embedding
@@ -14,18 +15,19 @@ silently queried with another.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import chromadb
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from tutor.domain import Chunk
 from tutor.errors import IndexUnavailable
+from tutor.index.chroma_client import ChromaLink
 from tutor.index.embeddings import Embedder, MiniLMOnnxEmbedder
 
 _UPSERT_BATCH = 2000
@@ -72,21 +74,46 @@ def _metadata(chunk: Chunk, extra: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-class ChromaIndex:
-    """A persistent Chroma collection of curriculum chunks, cosine space."""
+def _guarded(method):
+    """Run a method against the collection, with a server that went away reported as IndexUnavailable."""
 
-    def __init__(self, path: Path, collection: str, embedder: Embedder):
-        self.path = Path(path)
+    @functools.wraps(method)
+    def call(self: ChromaIndex, *args, **kwargs):
+        with self.link.guard():
+            return method(self, *args, **kwargs)
+
+    return call
+
+
+class ChromaIndex:
+    """A Chroma collection of curriculum chunks, cosine space, embedded or on a server.
+
+    The collection is opened on first use, and again after a failed open, so an app
+    started while the Chroma server is away serves its other pages and recovers when
+    the server returns.
+    """
+
+    def __init__(self, link: ChromaLink | Path, collection: str, embedder: Embedder):
+        self.link = link if isinstance(link, ChromaLink) else ChromaLink(path=Path(link))
         self.embedder = embedder
-        self._client = chromadb.PersistentClient(
-            path=str(self.path),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
         self._name = collection
-        self._collection = self._open()
+        self._opened = None
+        self._lock = threading.Lock()
+
+    @property
+    def location(self) -> str:
+        return self.link.location
+
+    @property
+    def _collection(self):
+        with self._lock:
+            if self._opened is None:
+                with self.link.guard():
+                    self._opened = self._open()
+            return self._opened
 
     def _open(self):
-        collection = self._client.get_or_create_collection(
+        collection = self.link.client().get_or_create_collection(
             self._name,
             embedding_function=TutorEmbeddingFunction(self.embedder),
             configuration={"hnsw": {"space": "cosine"}},
@@ -101,9 +128,11 @@ class ChromaIndex:
             )
         return collection
 
+    @_guarded
     def count(self) -> int:
         return self._collection.count()
 
+    @_guarded
     def ids(self) -> set[str]:
         found: set[str] = set()
         offset = 0
@@ -114,6 +143,7 @@ class ChromaIndex:
                 return found
             offset += 5000
 
+    @_guarded
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, extra: Sequence[dict[str, Any]]) -> None:
         for start in range(0, len(chunks), _UPSERT_BATCH):
             part = chunks[start : start + _UPSERT_BATCH]
@@ -124,6 +154,7 @@ class ChromaIndex:
                 metadatas=[_metadata(c, e) for c, e in zip(part, extra[start : start + _UPSERT_BATCH])],
             )
 
+    @_guarded
     def relabel(self, ids: Iterable[str], labels: dict[str, Any]) -> None:
         """Change metadata (a document's module) of stored chunks without re-embedding them."""
         ids = list(ids)
@@ -139,11 +170,13 @@ class ChromaIndex:
             if found["ids"]:
                 self._collection.update(ids=found["ids"], metadatas=metadatas)
 
+    @_guarded
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         for start in range(0, len(ids), _UPSERT_BATCH):
             self._collection.delete(ids=ids[start : start + _UPSERT_BATCH])
 
+    @_guarded
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) pairs, best first."""
         if k <= 0 or self.count() == 0:
@@ -153,6 +186,7 @@ class ChromaIndex:
         )
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0])]
 
+    @_guarded
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these chunks (no re-embedding)."""
         if not ids:
@@ -160,7 +194,9 @@ class ChromaIndex:
         found = self._collection.get(ids=ids, include=["embeddings"])
         return {cid: np.asarray(vec, dtype=np.float32) for cid, vec in zip(found["ids"], found["embeddings"])}
 
+    @_guarded
     def drop(self) -> None:
         """Delete the collection and start an empty one (reindex)."""
-        self._client.delete_collection(self._name)
-        self._collection = self._open()
+        self.link.client().delete_collection(self._name)
+        with self._lock:
+            self._opened = self._open()
