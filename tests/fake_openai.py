@@ -2,7 +2,7 @@
 
 It serves ``POST /v1/chat/completions`` the way OpenAI, vLLM or llama.cpp do
 (streamed ``data: {...}`` chunks ending in ``data: [DONE]``, or one JSON body) and,
-per request, injects a fault: 429 with ``Retry-After: 1``, 500, 401, a stall longer
+per request, injects a fault: 429 or 503 with ``Retry-After: 1``, 500, 401, a stall longer
 than the client's timeout (before the headers or mid-stream), a stream dropped
 midway (HTTP/1.1 chunked body cut off without its terminating chunk), a stream
 that ends cleanly but early (no ``finish_reason``, no ``[DONE]``: what a dropped
@@ -26,9 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, Literal
 
 
-Fault = Literal["ok", "rate_limit", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed",
+Fault = Literal["ok", "rate_limit", "unavailable", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed",
                 "truncated"]
-FAULTS: tuple[Fault, ...] = ("rate_limit", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed")
+FAULTS: tuple[Fault, ...] = ("rate_limit", "unavailable", "server_error", "unauthorized", "stall", "stall_midway", "drop_midway", "malformed")
 
 RAW_BODY_MARKER = "FAKE-SERVER-RAW-BODY-7f3a"
 GOOD_ANSWER = (
@@ -139,6 +139,8 @@ class FakeOpenAI:
             def _serve(self, fault: Fault, body: dict) -> None:
                 if fault == "rate_limit":
                     self._json(429, _error("Rate limit reached", "rate_limit_exceeded"), {"Retry-After": "1"})
+                elif fault == "unavailable":  # a fleet's proxy with every backend busy, or one still loading
+                    self._json(503, _error("Service unavailable", "overloaded"), {"Retry-After": "1"})
                 elif fault == "server_error":
                     self._json(500, _error("Internal server error", "server_error"))
                 elif fault == "unauthorized":

@@ -189,7 +189,7 @@ def build_services(
     drafter = QuestionDrafter(
         registry=registry, bank=bank, embedder=embedder, chat_model=model,
         course_id=settings.course, duplicate_threshold=settings.duplicate_stem_similarity,
-        timeout_s=settings.draft_timeout_s, judge=judge,
+        timeout_s=settings.draft_timeout_s, judge=judge, queue=queue,
     )
     return Services(
         settings=settings,
@@ -214,7 +214,7 @@ def build_services(
         cases=CaseService(
             library=case_library, progress=progress, matcher=CaseMatcher(embedder), links=links,
             chat_model=model if settings.case_model_sorting else None, timeout_s=settings.request_timeout_s,
-            screen_phi=settings.phi_screening,
+            screen_phi=settings.phi_screening, queue=queue,
         ),
         accounts=AccountService(
             store=AccountStore(settings.progress_db, now=now), progress=progress, course_id=settings.course, now=now,

@@ -98,6 +98,7 @@ def test_streamed_answer_through_the_fake_server_is_grounded_and_cites(tutor, fa
 # fault, the words the student sees, requests the server may receive, least seconds the client must wait
 FAILING = [
     pytest.param("rate_limit", "busy right now", RETRIES + 1, RETRIES * 1.0, id="429-retry-after"),
+    pytest.param("unavailable", "busy right now", RETRIES + 1, RETRIES * 1.0, id="503-retry-after"),
     pytest.param("server_error", "reported an error (500)", RETRIES + 1, 0.0, id="500"),
     pytest.param("unauthorized", "could not sign in", 1, 0.0, id="401-no-retry"),
     pytest.param("stall", "did not answer in time", RETRIES + 1, (RETRIES + 1) * TIMEOUT_S, id="stall"),
@@ -115,7 +116,7 @@ def test_a_failed_request_ends_in_bounded_time_with_a_plain_message(tutor, fake,
         services.tutor.ask(QUESTION, learner_id=learner, conversation_id=fault)
     elapsed = time.monotonic() - started
 
-    retry_after = RETRIES * 1.0 if fault == "rate_limit" else BACKOFF_S
+    retry_after = RETRIES * 1.0 if fault in ("rate_limit", "unavailable") else BACKOFF_S
     assert at_least_s * 0.9 <= elapsed < (RETRIES + 1) * TIMEOUT_S + retry_after + SLACK_S
     assert isinstance(caught.value, ModelUnavailableError)
     assert says in caught.value.user_message

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accounts import DR_LEE
 from tests.fake_openai import FakeOpenAI
 from tutor.domain import Answer, Evidence, Queued
 from tutor.llm.prompts import CANCELLED_ANSWER
@@ -143,3 +144,31 @@ def test_a_model_that_stalls_mid_answer_frees_its_slot(fake, tmp_path, mini_curr
     final = list(services.tutor.stream(QUESTION, learner_id=learner))[-1]
     assert final.kind == "interrupted" and final.evidence  # what arrived, and the evidence, are kept
     assert services.tutor.queue.status() == (0, 0)
+
+
+def test_drafting_takes_its_turn_with_the_students_so_the_server_never_sees_more_than_the_limit(
+        tutor: Services, fake: FakeOpenAI):
+    learners = [_learner(tutor, f"student{i}") for i in range(3)]
+    answers: list = []
+    drafted: list = []
+    note = ("# Sepsis\n\n## Fluids\n\n" + "Give 30 mL/kg of crystalloid within three hours for sepsis-induced "
+            "hypotension or a lactate of 4 mmol/L or more, and reassess the response after every bolus. " * 3)
+    assert tutor.ingest_uploads(DR_LEE, [("sepsis.md", note.encode())]).ok
+
+    def student(learner: int) -> None:
+        answers.append(list(tutor.tutor.stream(QUESTION, learner_id=learner))[-1])
+
+    def instructor() -> None:  # the fake's prose is no valid draft: each draft is one request, then rejected
+        drafted.append(tutor.questions.draft(DR_LEE, "sepsis.md", n=2))
+
+    threads = [threading.Thread(target=student, args=(learners[0],)), threading.Thread(target=instructor),
+               *(threading.Thread(target=student, args=(learner,)) for learner in learners[1:])]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(PATIENCE_S * 4)
+    assert len(answers) == 3 and all(a.kind == "answer" for a in answers)
+    assert len(drafted) == 1 and len(drafted[0].rejected) == 2
+    assert fake.request_count == 3 + 2 and fake.max_in_flight == 1  # one slot for everyone in the process
+    assert tutor.tutor.queue.status() == (0, 0)

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from tutor.errors import ModelUnavailableError
 from tutor.llm.model_queue import ModelQueue, Place, QueueFull, wait_text
 
 
@@ -107,3 +108,36 @@ def test_the_student_reads_the_place_and_a_rounded_wait():
 def test_a_queue_needs_a_slot():
     with pytest.raises(ValueError):
         ModelQueue(slots=0, max_waiting=1)
+
+
+def test_a_slot_for_a_case_request_or_draft_waits_its_turn_and_is_not_timed(clock):
+    queue = ModelQueue(slots=1, max_waiting=5, typical_s=10, clock=clock)
+    student = queue.join()
+    entered = threading.Event()
+
+    def draft():
+        with queue.slot(wait_s=30):
+            entered.set()
+            clock.now += 500  # a long draft must not teach the queue that answers take minutes
+
+    worker = threading.Thread(target=draft)
+    worker.start()
+    assert not entered.wait(0.2) and queue.status() == (1, 1)  # behind the student's answer
+    student.leave(completed=False)
+    worker.join(5)
+    assert entered.is_set() and queue.status() == (0, 0) and queue.mean_s == 10
+
+
+def test_a_slot_not_given_in_time_is_a_plain_busy_error_and_leaves_no_place(clock):
+    queue = ModelQueue(slots=1, max_waiting=1, typical_s=10, clock=clock)
+    holder = queue.join()
+    with pytest.raises(ModelUnavailableError) as busy:
+        with queue.slot(wait_s=0.05):
+            pass
+    assert "busy" in busy.value.user_message and queue.status() == (1, 0)
+    waiting = queue.join()
+    with pytest.raises(QueueFull):  # a full queue refuses at once (QueueFull is a ModelUnavailableError)
+        with queue.slot(wait_s=30):
+            pass
+    holder.leave(), waiting.leave()
+    assert queue.status() == (0, 0)

@@ -18,7 +18,7 @@ def model_failure(exc: BaseException) -> ModelUnavailableError:
         return exc
     if isinstance(exc, openai.APITimeoutError):
         message = "The tutor's language model did not answer in time. Please try again in a moment."
-    elif isinstance(exc, openai.RateLimitError):
+    elif isinstance(exc, openai.RateLimitError) or (isinstance(exc, openai.APIStatusError) and exc.status_code == 503):
         message = "The language model server is busy right now. Please wait a minute and try again."
     elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         message = "The tutor could not sign in to its language model server. Please tell your instructor."

@@ -16,6 +16,11 @@ process's main use of the model) first takes a :class:`Ticket` here:
   generator was closed) always frees the place or the slot: use the ticket as a context
   manager.
 
+The model's other users in the process (a case request the matchers could not place,
+an instructor's question drafts) take a slot through :meth:`ModelQueue.slot`: they wait
+their turn like everyone else, so the per-process limit holds for every request sent to
+a model server, but they show no place and do not feed the answer-time estimate.
+
 Pure apart from its lock: time comes from the injected ``clock``, so the estimates are
 tested without sleeping.
 """
@@ -25,10 +30,11 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tutor.errors import TutorError
+from tutor.errors import ModelUnavailableError
 
 _SMOOTHING = 0.3  # weight of the latest duration in the running average
 _MIN_REMAINING = 0.1  # a request past the average is assumed to need at least this share of it again
@@ -43,7 +49,7 @@ class Place:
     served: bool
 
 
-class QueueFull(TutorError):
+class QueueFull(ModelUnavailableError):
     """Too many requests are waiting for the model; the student is told when to try again."""
 
     def __init__(self, waiting: int, retry_after_s: float):
@@ -119,6 +125,28 @@ class ModelQueue:
                     self.mean_s += _SMOOTHING * ((self.clock() - started) - self.mean_s)
             self._admit()
             self._cond.notify_all()
+
+    @contextmanager
+    def slot(self, wait_s: float) -> Iterator[None]:
+        """Hold a slot for one request that shows no place; ModelUnavailableError after ``wait_s`` waiting.
+
+        Raises :class:`QueueFull` at once when the queue is full. The time the slot is
+        held is not timed: a draft is not an answer.
+        """
+        ticket = self.join()
+        try:
+            deadline = time.monotonic() + wait_s
+            while not ticket.place().served:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ModelUnavailableError(
+                        "The tutor's model is busy with other requests; please try again shortly.",
+                        detail=f"no model slot within {wait_s:.0f} s",
+                    )
+                ticket.wait(left)
+            yield
+        finally:
+            ticket.leave(completed=False)
 
     def status(self) -> tuple[int, int]:
         """(served, waiting) now: for health pages and tests."""

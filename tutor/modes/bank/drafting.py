@@ -27,6 +27,7 @@ review queue (:meth:`QuestionBank.rescue`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from tutor.errors import ModelUnavailableError, QuizError
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.llm import prompts
+from tutor.llm.model_queue import ModelQueue
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
 from tutor.judge.model import RelevanceJudge, passage_text
 from tutor.modes.bank import gates
@@ -136,8 +138,10 @@ class QuestionDrafter:
         duplicate_threshold: float,
         timeout_s: float | None = None,
         judge: RelevanceJudge | None = None,
+        queue: ModelQueue | None = None,
     ):
         self._judge = judge
+        self._queue = queue
         self._registry = registry
         self._bank = bank
         self._embedder = embedder
@@ -164,8 +168,9 @@ class QuestionDrafter:
             row = passages[i % len(passages)]
             progress(i / n, f"Drafting question {i + 1} of {n} from {row.chunk.section or source}"
                      + _time_left(time.monotonic() - started, i, n))
-            try:
-                question, failed = self._one(model, row, existing)
+            try:  # one draft at a time takes a model slot, between the students' questions
+                with self._queue.slot(self._timeout or 300.0) if self._queue else contextlib.nullcontext():
+                    question, failed = self._one(model, row, existing)
             except ModelUnavailableError as exc:  # one slow or failed request costs one draft, not the run
                 failures.append(exc)
                 question, failed = None, gates.Gate("model", False, exc.user_message)

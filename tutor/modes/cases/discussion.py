@@ -24,6 +24,7 @@ Where the words come from:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from tutor.content.references import Reference
 from tutor.domain import Citation
 from tutor.errors import CaseError, ModelUnavailableError, StoreError
 from tutor.llm import prompts
+from tutor.llm.model_queue import ModelQueue
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
 from tutor.modes.cases import machine
 from tutor.modes.access import Actor
@@ -105,6 +107,7 @@ class CaseService:
         chat_model: Callable[[], BaseChatModel] | None,
         timeout_s: float,
         screen_phi: bool = True,
+        queue: ModelQueue | None = None,
     ):
         self._library = library
         self._progress = progress
@@ -113,6 +116,7 @@ class CaseService:
         self._chat_model = chat_model
         self._timeout_s = timeout_s
         self._screen_phi = screen_phi
+        self._queue = queue
 
     # -- choosing ---------------------------------------------------------------------------
 
@@ -288,11 +292,12 @@ class CaseService:
         if self._chat_model is None:
             return ()
         schema = _request_schema(tuple(f.key for f in allowed))
-        try:
-            reading = ask_structured(
-                self._chat_model(), schema, prompts.case_request_prompt([(f.key, f.label) for f in allowed]), request,
-                max_tokens=_MODEL_MAX_TOKENS, timeout_s=self._timeout_s,
-            )
+        try:  # waits its turn with the students' questions (QueueFull and a long wait are ModelUnavailableError)
+            with self._queue.slot(self._timeout_s) if self._queue else contextlib.nullcontext():
+                reading = ask_structured(
+                    self._chat_model(), schema, prompts.case_request_prompt([(f.key, f.label) for f in allowed]),
+                    request, max_tokens=_MODEL_MAX_TOKENS, timeout_s=self._timeout_s,
+                )
         except (StructuredReplyInvalid, ModelUnavailableError) as exc:
             log.info("case request not sorted by the model: %s", exc)
             return ()
