@@ -81,14 +81,11 @@ class Services:
     def library_is_empty(self) -> bool:
         return self.registry.count_chunks() == 0
 
-    # Library changes (staff only) may move or replace passages: citations are resolved again after each.
+    # Library changes (staff only) may move or replace passages: CurriculumLinks notices (library generation).
     def ingest_uploads(self, actor: Actor, files: list[tuple[str, bytes]], progress: Progress | None = None,
                        module: str | None = None) -> IngestReport:
         actor.require_staff()
-        try:
-            return self.ingestor.ingest_uploads(files, progress, uploaded_by=actor.username, module=module)
-        finally:
-            self.links.invalidate()
+        return self.ingestor.ingest_uploads(files, progress, uploaded_by=actor.username, module=module)
 
     # Uploads the PHI screen held (tutor.content.phi_screen): staff review them on the Library page.
     def held_uploads(self, actor: Actor) -> list[HeldUpload]:
@@ -98,10 +95,7 @@ class Services:
     def release(self, actor: Actor, held_id: int, redact: bool = True, reason: str = "") -> IngestReport:
         """Index a held file: identifiers replaced by placeholders, or (with a reason) as it is."""
         actor.require_staff()
-        try:
-            return self.ingestor.release(held_id, redact=redact, reason=reason, by=actor.username)
-        finally:
-            self.links.invalidate()
+        return self.ingestor.release(held_id, redact=redact, reason=reason, by=actor.username)
 
     def discard(self, actor: Actor, held_id: int, reason: str = "") -> None:
         """Drop a held file (its bytes are deleted; who and when are kept)."""
@@ -118,10 +112,7 @@ class Services:
             raise InvalidQuery("Keep the title under 200 characters and the module under 80.")
         if self.registry.get(doc_id) is None:
             raise InvalidQuery("That document is no longer in the library.")
-        try:
-            self.ingestor.relabel(doc_id, title=title, module=module)
-        finally:
-            self.links.invalidate()
+        self.ingestor.relabel(doc_id, title=title, module=module)
 
     def passages(self, actor: Actor, doc_id: str) -> list[ChunkRow]:
         """A document's passages in order, for the instructor's preview."""
@@ -131,10 +122,7 @@ class Services:
 
     def delete_document(self, actor: Actor, doc_id: str) -> int:
         actor.require_staff()
-        try:
-            return self.ingestor.delete(doc_id)
-        finally:
-            self.links.invalidate()
+        return self.ingestor.delete(doc_id)
 
     def reindex(self, actor: Actor, progress: Progress | None = None) -> int:
         actor.require_staff()
@@ -142,10 +130,7 @@ class Services:
 
     def ingest_bundled_content(self, progress: Progress | None = None) -> IngestReport:
         """Index the bundled curriculum (the app does this when the library is empty)."""
-        try:
-            return self.ingestor.ingest_paths([self.settings.content_dir], progress)
-        finally:
-            self.links.invalidate()
+        return self.ingestor.ingest_paths([self.settings.content_dir], progress)
 
     def load_bundled_questions(self) -> list[QuestionImport]:
         """Load the bundled question bank (cheap when nothing changed; the app does it on start)."""

@@ -12,12 +12,13 @@ import pytest
 
 from tests.accounts import DR_LEE
 from tests.factories import make_docx, make_pdf
+from tutor.content.references import Reference
 from tutor.domain import Chunk
 from tutor.errors import IndexUnavailable, InvalidQuery
 from tutor.index.chroma_client import chroma_link
 from tutor.index.ingest import index_gaps
 from tutor.index.vector_store import ChromaIndex
-from tutor.services import Services
+from tutor.services import Services, build_services
 from tutor.settings import Settings
 
 pytestmark = pytest.mark.both_chroma_modes
@@ -220,3 +221,17 @@ def test_an_instructors_title_and_module_apply_to_search_and_survive_a_reupload(
     assert (doc.title, doc.module) == ("Anaphylaxis notes", "Immunology")
     with pytest.raises(InvalidQuery, match="title"):
         services.edit_document(DR_LEE, doc.doc_id, title="  ", module=None)
+
+
+def test_a_library_change_made_by_another_process_reaches_cached_citations(settings: Settings, embedder, mini_curriculum: Path):
+    """Two Services on one data folder stand for two app processes (or the app and the job worker)."""
+    writer, reader = build_services(settings, embedder=embedder), build_services(settings, embedder=embedder)
+    writer.ingestor.ingest_paths([mini_curriculum])
+    reference = Reference(source="renal/aki.md")
+    cited, missing = reader.links.citations([reference], "creatinine rise")
+    assert [c.source for c in cited] == ["renal/aki.md"] and missing == ()
+    before = reader.registry.generation()
+
+    writer.delete_document(DR_LEE, next(d.doc_id for d in writer.documents() if d.source == "renal/aki.md"))
+    assert reader.registry.generation() > before
+    assert reader.links.citations([reference], "creatinine rise") == ((), (reference,))  # not the cached passage

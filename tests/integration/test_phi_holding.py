@@ -222,5 +222,5 @@ def test_a_library_from_before_this_feature_gains_the_held_table(tmp_path: Path)
     SQLiteFile(tmp_path / "library.db", previous)
     registry = LibraryRegistry(tmp_path / "library.db")
     assert registry.applied_migrations() == ["m001_create_documents_and_chunks", "m002_create_held_uploads",
-                                             "m003_add_instructor_labels"]
+                                             "m003_add_instructor_labels", "m004_add_library_generation"]
     assert registry.held_uploads() == []

@@ -104,6 +104,21 @@ def m003_add_instructor_labels(db):
     db["documents"].add_column("module_set", str)
 
 
+@MIGRATIONS()
+def m004_add_library_generation(db):
+    """A counter every change of the documents table bumps, whichever process made it.
+
+    Several app processes and the ingest worker share library.db; a process that caches
+    anything derived from the library (resolved quiz citations) compares this number
+    instead of relying on being told. Triggers keep it right for every writer.
+    """
+    db.execute("create table library_state (id integer primary key check (id = 1), generation integer not null)")
+    db.execute("insert into library_state (id, generation) values (1, 0)")
+    for event in ("insert", "update", "delete"):
+        db.execute(f"create trigger documents_{event}_generation after {event} on documents begin "
+                   "update library_state set generation = generation + 1 where id = 1; end")
+
+
 @dataclass(frozen=True)
 class HeldBytes:
     """A held file's bytes and where it came from, for a release."""
@@ -188,6 +203,11 @@ class LibraryRegistry:
 
     def applied_migrations(self) -> list[str]:
         return self.file.applied_migrations()
+
+    def generation(self) -> int:
+        """A number that changes whenever any process adds, replaces, relabels or deletes a document."""
+        with self.file.read() as db:
+            return db.execute("select generation from library_state where id = 1").fetchone()[0]
 
     # -- documents -------------------------------------------------------------
     def get(self, doc_id: str) -> SourceDoc | None:

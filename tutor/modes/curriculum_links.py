@@ -9,8 +9,9 @@ cited) is the one cited: by the relevance judge's support probability, the same 
 that decides coverage for questions (by embedding closeness when the operator turned the
 judge off).
 
-Resolved citations are cached by (references, focus); the cache is cleared whenever the
-library changes (``Services`` calls :meth:`CurriculumLinks.invalidate`).
+Resolved citations are cached by (references, focus); the cache is dropped whenever the
+library's generation changes (a counter in library.db that every change bumps, so an
+upload ingested by the job worker in another process is seen here too).
 """
 
 from __future__ import annotations
@@ -42,12 +43,17 @@ class CurriculumLinks:
         self._embedder = embedder
         self._judge = judge
         self._cache: OrderedDict[tuple[tuple[Reference, ...], str], Resolved] = OrderedDict()
+        self._generation: int | None = None
         self._lock = threading.Lock()
 
     def citations(self, references: Sequence[Reference], focus: str) -> Resolved:
         """(citations numbered from 1, references that the library does not hold)."""
         key = (tuple(references), focus)
+        generation = self._registry.generation()
         with self._lock:
+            if generation != self._generation:
+                self._cache.clear()
+                self._generation = generation
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
@@ -65,6 +71,8 @@ class CurriculumLinks:
                 ))
         result = (tuple(citations), tuple(unresolved))
         with self._lock:
+            if generation != self._generation:  # the library changed while this was resolved
+                return result
             self._cache[key] = result
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -75,10 +83,6 @@ class CurriculumLinks:
         key = question.correct_option
         return self.citations(question.references, f"{question.stem}\n{key.text}. {key.explanation}")
 
-    def invalidate(self) -> None:
-        """Forget resolved citations (after the library changed)."""
-        with self._lock:
-            self._cache.clear()
 
     def _resolve(self, reference: Reference, focus: str) -> ChunkRow | None:
         if reference.chunk_id:
