@@ -11,7 +11,7 @@ HASH   := $(shell sha256sum pyproject.toml | cut -c1-12)
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench eval clean chromium
+.PHONY: run test bench eval clean engines
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,18 @@ $(VENV)/.test-$(HASH): $(VENV)/.app-$(HASH)
 run: $(VENV)/.app-$(HASH)
 	$(BIN)/streamlit run streamlit_app.py
 
-# Browser tests use Debian's Chromium (Playwright must not download its own).
-chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+# Engines the tests start on loopback, from Debian: Chromium for the browser tests (Playwright
+# must not download its own), redis-server for the job queue on Redis, HAProxy for the
+# multi-process deployment. Only the missing ones are installed.
+engines:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; }
 
-test: $(VENV)/.test-$(HASH) chromium
+test: $(VENV)/.test-$(HASH) engines
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -27,6 +28,8 @@ from tutor.index.parse_sandbox import ParseFunction
 from tutor.index.registry import ChunkRow, LibraryRegistry
 from tutor.index.retrieve import Retriever
 from tutor.index.vector_store import ChromaIndex
+from tutor.jobs.queue import Handler, JobQueue, WorkerThreads, build_huey
+from tutor.jobs.store import Job, JobStore
 from tutor.judge.model import RelevanceJudge, build_judge
 from tutor.llm.factory import build_chat_model
 from tutor.llm.model_queue import ModelQueue
@@ -70,6 +73,7 @@ class Services:
     cases: CaseService
     accounts: AccountService
     dashboards: Dashboards
+    jobs: JobQueue | None = None  # set right after construction: its handlers call back into this bundle
 
     # The small facade the pages and the CLI call; each is one service method on one event.
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> SearchResult:
@@ -86,6 +90,36 @@ class Services:
                        module: str | None = None) -> IngestReport:
         actor.require_staff()
         return self.ingestor.ingest_uploads(files, progress, uploaded_by=actor.username, module=module)
+
+    # Background jobs: the work outlives the page (tutor.jobs); the page follows the job's row.
+    def submit_uploads(self, actor: Actor, files: list[tuple[str, bytes]], module: str | None = None) -> Job:
+        """Queue uploaded files for indexing; they are saved before this returns, so a closed tab loses nothing."""
+        actor.require_staff()
+        names = ", ".join(name for name, _ in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        return self.jobs.submit("ingest_uploads", f"Upload: {names}", actor.username,
+                                {"actor": asdict(actor), "module": module}, files)
+
+    def submit_ingest_paths(self, actor: Actor, paths: list[Path]) -> Job:
+        """Queue folders or files on this host for ingest (``tutor ingest`` beside a running worker)."""
+        actor.require_staff()
+        folders = [str(Path(p).resolve()) for p in paths]
+        return self.jobs.submit("ingest_paths", f"Ingest {', '.join(folders)}"[:200], actor.username, {"paths": folders})
+
+    def recent_jobs(self, actor: Actor, limit: int = 20) -> list[Job]:
+        actor.require_staff()
+        return self.jobs.recent(limit)
+
+    def job(self, actor: Actor, job_id: str) -> Job | None:
+        actor.require_staff()
+        return self.jobs.get(job_id)
+
+    def start_job_worker(self) -> WorkerThreads:
+        """Run this data folder's jobs in threads of this process (the app, with the embedded index)."""
+        return WorkerThreads(self.jobs).start()
+
+    def start_job_worker_blocking(self) -> None:
+        """``tutor worker``: run jobs until SIGINT/SIGTERM."""
+        WorkerThreads(self.jobs).run_until_signalled()
 
     # Uploads the PHI screen held (tutor.content.phi_screen): staff review them on the Library page.
     def held_uploads(self, actor: Actor) -> list[HeldUpload]:
@@ -176,7 +210,7 @@ def build_services(
         course_id=settings.course, duplicate_threshold=settings.duplicate_stem_similarity,
         timeout_s=settings.draft_timeout_s, judge=judge, queue=queue,
     )
-    return Services(
+    services = Services(
         settings=settings,
         embedder=embedder,
         judge=judge,
@@ -211,6 +245,23 @@ def build_services(
             case_library=case_library, course_id=settings.course, now=now,
         ),
     )
+    services.jobs = JobQueue(JobStore(settings.jobs_db, now=now), build_huey(settings.jobs_url, settings.data_dir),
+                             settings.data_dir / "spool", _job_handlers(services),
+                             stale_after_s=settings.jobs_stale_after_s)
+    return services
+
+
+def _job_handlers(services: Services) -> dict[str, Handler]:
+    """What each kind of background job does, in terms of the bundle's own methods."""
+
+    def ingest_uploads(job: Job, files: list[tuple[str, bytes]], progress: Progress) -> dict:
+        actor = Actor(**job.payload["actor"])
+        return services.ingest_uploads(actor, files, progress, module=job.payload.get("module")).model_dump(mode="json")
+
+    def ingest_paths(job: Job, _files: list[tuple[str, bytes]], progress: Progress) -> dict:
+        return services.ingestor.ingest_paths([Path(p) for p in job.payload["paths"]], progress).model_dump(mode="json")
+
+    return {"ingest_uploads": ingest_uploads, "ingest_paths": ingest_paths}
 
 
 def _lazy_model(settings: Settings) -> Callable[[], BaseChatModel]:

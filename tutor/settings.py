@@ -113,6 +113,18 @@ class Settings(BaseSettings):
         default=10.0, gt=0,
         description="Seconds one request to the Chroma server may take before search or ingest reports the index unreachable.",
     )
+    jobs_url: str | None = Field(
+        default=None,
+        description="Queue storage for background jobs (uploads, folder ingest): empty = SQLite (job-queue.db in TUTOR_DATA_DIR, nothing to install); redis://host:6379/0 for a Redis server (`pip install 'tutor[school]'`).",
+    )
+    jobs_in_app: bool | None = Field(
+        default=None,
+        description="Run background jobs in worker threads of the app process. Empty = automatic: yes with the embedded Chroma index (only one process may open it), no with TUTOR_CHROMA_URL, where `tutor worker` processes run them.",
+    )
+    jobs_stale_after_s: float = Field(
+        default=60.0, gt=0,
+        description="A running job whose worker has not beaten its heartbeat for this long (killed, host restarted) is sent to the queue again; its re-run repeats no work.",
+    )
     chunk_max_chars: int = Field(
         default=1200,
         ge=200,
@@ -288,6 +300,14 @@ class Settings(BaseSettings):
     @property
     def case_model_sorting(self) -> bool:
         return self.case_model_requests if self.case_model_requests is not None else self.llm_provider != "local"
+
+    @property
+    def jobs_run_in_app(self) -> bool:
+        return self.jobs_in_app if self.jobs_in_app is not None else not self.chroma_url
+
+    @property
+    def jobs_db(self) -> Path:
+        return self.data_dir / "jobs.db"
 
     @property
     def library_db(self) -> Path:

@@ -8,7 +8,11 @@ from pathlib import Path
 import click
 
 from tutor.cli.common import EXIT_PARTIAL, TutorGroup, build, cli_learner, emit_json, progress_bar
+from tutor.cli.jobs import follow
 from tutor.content import phi_screen
+from tutor.domain import IngestReport
+from tutor.errors import TutorError
+from tutor.modes.access import Actor
 from tutor.settings import load_settings
 
 @click.group(cls=TutorGroup)
@@ -24,11 +28,19 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
     """Add or update curriculum files and folders (Markdown, text, PDF, DOCX).
 
     Unchanged files are skipped; files deleted from an ingested folder are removed.
-    Exits 1 when any file failed (the others are still ingested).
+    Exits 1 when any file failed (the others are still ingested). When a job worker is
+    running (the app, or `tutor worker`), the ingest runs there as a job and this command
+    follows it: the running app's index is never written by a second process.
     """
     services = build()
     with progress_bar("Ingesting", enabled=True) as progress:
-        report = services.ingestor.ingest_paths(list(paths), progress)
+        if services.jobs.workers_alive():
+            job = follow(services, services.submit_ingest_paths(Actor.operator(), list(paths)), progress)
+            if job.status != "done":
+                raise TutorError(f"The ingest job failed: {job.error}")
+            report = IngestReport.model_validate(job.result)
+        else:
+            report = services.ingestor.ingest_paths(list(paths), progress)
     if as_json:
         emit_json(report.model_dump(mode="json"))
     else:

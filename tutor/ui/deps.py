@@ -23,6 +23,8 @@ def _services_for(key: str, _settings: Settings) -> Services:
     services = build_services(_settings)
     services.load_bundled_questions()  # once per process; unchanged files change nothing
     services.load_bundled_cases()
+    if _settings.jobs_run_in_app:  # the embedded index has one writer: this process runs its jobs
+        services.start_job_worker()
     return services
 
 

@@ -1,18 +1,20 @@
-"""The Library's course-material tab: upload with a progress bar, held uploads, documents and the index."""
+"""The Library's course-material tab: upload (a background job, followed here), jobs, held uploads, documents."""
 
 import streamlit as st
 
 from tutor.domain import SourceDoc
 from tutor.modes.access import Actor
 from tutor.services import Services
-from tutor.ui.components import documents_table, ingest_summary
+from tutor.ui.components import documents_table
 from tutor.ui.document_view import document_editor
 from tutor.ui.errors import shown_errors
 from tutor.ui.held_uploads_view import held_uploads_section
+from tutor.ui.jobs_view import follow_job, recent_jobs_section
 
 
 def course_material_tab(services: Services, actor: Actor) -> None:
     _upload_form(services, actor)
+    recent_jobs_section(services, actor)
     held_uploads_section(services, actor)
     documents = services.documents()
     st.subheader(f"Documents ({len(documents)})")
@@ -44,15 +46,8 @@ def _upload_form(services: Services, actor: Actor) -> None:
             st.warning("Choose one or more files first.")
         else:
             with shown_errors():
-                bar = st.progress(0.0, text="Starting…")
-                report = services.ingest_uploads(
-                    actor,
-                    [(f.name, f.getvalue()) for f in files],
-                    lambda fraction, message: bar.progress(min(fraction, 1.0), text=message),
-                    module=module,
-                )
-                bar.empty()
-                ingest_summary(report)
+                job = services.submit_uploads(actor, [(f.name, f.getvalue()) for f in files], module=module)
+                follow_job(services, actor, job)
 
 
 def _remove_or_reindex(services: Services, actor: Actor, documents: list[SourceDoc]) -> None:
