@@ -7,6 +7,7 @@ from tutor.cli.export import export
 from tutor.cli.held import held
 from tutor.cli.jobs import jobs, worker
 from tutor.cli.questions import questions
+from tutor.cli.school import school
 from tutor.cli.users import users
 
 main.add_command(questions)
@@ -16,6 +17,7 @@ main.add_command(export)
 main.add_command(held)
 main.add_command(worker)
 main.add_command(jobs)
+main.add_command(school)
 for command in (eval_command, eval_pubmedqa, eval_medquad, judge_calibrate):
     main.add_command(command)
 

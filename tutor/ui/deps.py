@@ -29,8 +29,26 @@ def _services_for(key: str, _settings: Settings) -> Services:
 
 
 def get_services() -> Services:
+    _through_the_app()
     settings = load_settings()
     return _services_for(settings.model_dump_json(), settings)
+
+
+def _through_the_app() -> None:
+    """Run every page through ``streamlit_app.py`` (sign-in, roles), even as a fresh process's first request.
+
+    Until ``st.navigation`` has been called once in a process, Streamlit serves a
+    ``pages/`` folder the old way: a first request for ``/library`` (a reload after the
+    app restarted, or a student moved to another app process by the load balancer)
+    would run ``pages/library.py`` on its own, without the app's sign-in, and show an
+    empty page. The flag is what ``st.navigation`` itself sets; switching it and running
+    again sends the request through the app's navigation.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def ensure_library(services: Services) -> None:

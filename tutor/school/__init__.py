@@ -1,0 +1,1 @@
+"""The multi-process deployment on one machine (``tutor school``): launcher and HAProxy configuration."""
