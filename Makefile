@@ -11,7 +11,7 @@ HASH   := $(shell sha256sum pyproject.toml | cut -c1-12)
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench eval clean engines
+.PHONY: run school test bench eval clean engines
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ $(VENV)/.test-$(HASH): $(VENV)/.app-$(HASH)
 
 run: $(VENV)/.app-$(HASH)
 	$(BIN)/streamlit run streamlit_app.py
+
+# The multi-process set on this machine (docs/deployment.md): a Chroma server, a job worker,
+# two app processes behind HAProxy on :8501.
+school: $(VENV)/.app-$(HASH)
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy; }
+	$(BIN)/tutor school --apps 2 --workers 1
 
 # Engines the tests start on loopback, from Debian: Chromium for the browser tests (Playwright
 # must not download its own), redis-server for the job queue on Redis, HAProxy for the

@@ -115,7 +115,7 @@ def test_the_backup_recipe_copies_every_database(tmp_path: Path, services):
     (work / "data").symlink_to(data)
     subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=work, check=True,
                    env={**os.environ, "PYTHON": sys.executable})  # the recipe's own override
-    for db in ("progress", "library", "questions", "cases"):
+    for db in ("progress", "library", "questions", "cases", "jobs"):
         copy = sqlite3.connect(work / "backup" / f"{db}.db")
         assert copy.execute("pragma integrity_check").fetchone() == ("ok",)
         tables = {r[0] for r in copy.execute("select name from sqlite_master where type='table'")}

@@ -116,8 +116,8 @@ class School:
                 for n in range(self.apps)]
         self._launch(apps, say)
         config = self.folder / "haproxy.cfg"
-        config.write_text(haproxy_config(front_port=self.port, app_ports=[self.first_app_port + n for n in range(self.apps)],
-                                         stats_port=self.stats_port))
+        config.write_text(haproxy_config(front_port=self.port, stats_port=self.stats_port,
+                                         apps=[f"127.0.0.1:{self.first_app_port + n}" for n in range(self.apps)]))
         check = subprocess.run([haproxy, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
             raise ConfigurationError(f"The generated HAProxy configuration is invalid: {check.stderr.strip()[:500]}")
