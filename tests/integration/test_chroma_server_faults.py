@@ -7,6 +7,7 @@ not be stopped under other tests) and talks to it through the app's own services
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import pytest
 
 from tests.accounts import DR_LEE
 from tests.chroma_server import ChromaServer, free_port
+from tests.engines import require
 from tutor.errors import ConfigurationError, IndexUnavailable
-from tutor.index.chroma_client import SERVER_AWAY
+from tutor.index.chroma_client import SERVER_AWAY, SERVER_REFUSED
 from tutor.index.ingest import index_gaps
 from tutor.services import build_services
 from tutor.settings import Settings, load_settings
@@ -99,3 +101,50 @@ def test_a_malformed_server_url_is_a_configuration_error(tmp_path, url, monkeypa
     with pytest.raises(ConfigurationError) as refused:
         load_settings()
     assert "TUTOR_CHROMA_URL" in refused.value.user_message and "http://10.0.0.5:8000" in refused.value.user_message
+
+
+def test_a_token_checking_proxy_lets_the_tutors_token_through_and_refuses_others(tmp_path, server, embedder,
+                                                                                mini_curriculum):
+    """Chroma 1.x ignores its own auth settings; the documented set-up is a proxy that checks a token."""
+    haproxy = require("haproxy", "haproxy")
+    port = free_port()
+    config = tmp_path / "proxy.cfg"
+    config.write_text(f"""\
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend chroma
+    bind 127.0.0.1:{port}
+    http-request deny deny_status 401 unless {{ req.hdr(x-chroma-token) -m str s3cret-token }}
+    default_backend chroma
+backend chroma
+    server chroma 127.0.0.1:{server.port}
+""")
+    proxy = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _until_listening(port)
+        allowed = build_services(_settings(tmp_path, url, mini_curriculum, chroma_token="s3cret-token",
+                                           chroma_token_header="X-Chroma-Token"), embedder=embedder)
+        assert allowed.ingest_bundled_content().ok and allowed.search("treatment of high potassium").hits
+
+        refused = build_services(_settings(tmp_path / "other", url, mini_curriculum, chroma_token="wrong",
+                                           chroma_token_header="X-Chroma-Token"), embedder=embedder)
+        with pytest.raises(IndexUnavailable) as denied:
+            refused.search("treatment of high potassium")
+        assert denied.value.user_message == SERVER_REFUSED
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+
+
+def _until_listening(port: int) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        assert time.monotonic() < deadline, "the proxy did not start"
+        time.sleep(0.05)

@@ -25,12 +25,15 @@ import chromadb
 import httpx
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import AuthorizationError, ChromaAuthError
 from pydantic import SecretStr
 
 from tutor.errors import IndexUnavailable
 
 SERVER_AWAY = ("The curriculum index server is not answering just now, so search and answers are paused. "
                "Nothing was lost: try again in a minute, or ask an instructor to check `tutor doctor`.")
+SERVER_REFUSED = ("The curriculum index server refused the tutor's credentials, so search and answers are paused. "
+                  "An operator should check TUTOR_CHROMA_TOKEN (and `tutor doctor`).")
 
 
 class ChromaLink:
@@ -86,8 +89,12 @@ class ChromaLink:
             return
         try:
             yield
+        except (ChromaAuthError, AuthorizationError) as exc:
+            raise IndexUnavailable(SERVER_REFUSED, detail=f"Chroma server {self.url}: {exc}") from exc
         except httpx.HTTPStatusError as exc:
-            raise IndexUnavailable(SERVER_AWAY, detail=f"Chroma server {self.url}: {exc}") from exc
+            refused = exc.response.status_code in (401, 403)
+            raise IndexUnavailable(SERVER_REFUSED if refused else SERVER_AWAY,
+                                   detail=f"Chroma server {self.url}: {exc}") from exc
         except (httpx.HTTPError, ConnectionError, TimeoutError) as exc:
             raise IndexUnavailable(SERVER_AWAY, detail=f"Chroma server {self.url}: {type(exc).__name__}: {exc}") from exc
         except ValueError as exc:  # HttpClient's "Could not connect to a Chroma server"
