@@ -24,6 +24,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_ports_in_a_row(count: int) -> int:
+    """The first of ``count`` consecutive free ports (``tutor school`` numbers app ports upwards)."""
+    while True:
+        first = free_port()
+        taken = []
+        try:
+            for port in range(first, first + count):
+                probe = socket.socket()
+                taken.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in taken:
+                probe.close()
+
+
 def chroma_command() -> str:
     beside_python = Path(sys.executable).with_name("chroma")
     found = str(beside_python) if beside_python.exists() else shutil.which("chroma")

@@ -62,6 +62,7 @@ class FakeOpenAI:
         self._release = threading.Event()  # set at shutdown so stalled handlers end at once
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        self._server.handle_error = lambda request, address: None  # a client that hung up is not news
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
 
     # -- control ---------------------------------------------------------------

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.accounts import add_account
-from tests.chroma_server import free_port
+from tests.chroma_server import free_port, free_ports_in_a_row
 from tests.e2e.conftest import INSTRUCTOR, app_page, reload_signed_in, sign_in, wait_for_app_run
 from tests.engines import require
 from tests.markdown_files import write_mini_curriculum
@@ -42,7 +41,7 @@ def school(tmp_path_factory):
     script = root / "script.json"
     script.write_text(json.dumps(["Give crystalloid early [1]."]))
     add_account(root / "data", INSTRUCTOR, "instructor")
-    ports = {"port": free_port(), "first_app_port": _two_free_ports(), "chroma_port": free_port(),
+    ports = {"port": free_port(), "first_app_port": free_ports_in_a_row(2), "chroma_port": free_port(),
              "stats_port": free_port()}
     env = {**os.environ, **OFFLINE_ENV, "TUTOR_DATA_DIR": str(root / "data"),
            "TUTOR_CONTENT_DIR": str(write_mini_curriculum(root / "curriculum")),
@@ -69,18 +68,6 @@ def school(tmp_path_factory):
         except subprocess.TimeoutExpired:
             launcher.kill()
         log.close()
-
-
-def _two_free_ports() -> int:
-    """A free port whose next one is free too: the launcher numbers app ports upwards."""
-    while True:
-        port = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
 
 
 def _status(root: Path) -> dict:
