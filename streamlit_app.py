@@ -12,11 +12,12 @@ import streamlit as st
 
 from tutor.ui.assets import FAVICON
 from tutor.ui.auth import account_menu, current_actor, sign_in_screen, sync_cookie
-from tutor.ui.deps import ensure_library, get_services
+from tutor.ui.deps import ensure_library, entered_through_the_app, get_services
 from tutor.ui.errors import shown_errors
 from tutor.ui.notices import show_pending
 
 st.set_page_config(page_title="tutor", page_icon=str(FAVICON), layout="wide")
+entered_through_the_app()
 
 with shown_errors() as startup:
     services = get_services()

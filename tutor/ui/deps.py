@@ -34,21 +34,31 @@ def get_services() -> Services:
     return _services_for(settings.model_dump_json(), settings)
 
 
+_THROUGH_THE_APP = "tutor.through_app"  # this session's runs start in streamlit_app.py
+
+
+def entered_through_the_app() -> None:
+    """Called first thing by ``streamlit_app.py``: this session's pages run inside the app's navigation."""
+    st.session_state[_THROUGH_THE_APP] = True
+
+
 def _through_the_app() -> None:
     """Run every page through ``streamlit_app.py`` (sign-in, roles), even as a fresh process's first request.
 
     Until ``st.navigation`` has been called once in a process, Streamlit serves a
     ``pages/`` folder the old way: a first request for ``/library`` (a reload after the
     app restarted, or a student moved to another app process by the load balancer)
-    would run ``pages/library.py`` on its own, without the app's sign-in, and show an
-    empty page. The flag is what ``st.navigation`` itself sets; switching it and running
-    again sends the request through the app's navigation.
+    runs ``pages/library.py`` on its own, without the app's sign-in, and showed an empty
+    page. Such a run is the only one in which a page asks for the services before the
+    app marked the session; switching Streamlit's flag the way ``st.navigation`` itself
+    does and running again sends the request through the app.
     """
+    if st.session_state.get(_THROUGH_THE_APP):
+        return
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def ensure_library(services: Services) -> None:
