@@ -24,12 +24,11 @@ from pathlib import Path
 import pytest
 
 from tests.accounts import add_account
-from tests.chroma_server import free_port, free_ports_in_a_row
 from tests.e2e.conftest import INSTRUCTOR, app_page, reload_signed_in, sign_in, wait_for_app_run
 from tests.engines import require
 from tests.markdown_files import write_mini_curriculum
 from tests.network import OFFLINE_ENV
-from tutor.settings import PROJECT_ROOT
+from tests.school_set import running_school
 
 NOTE = b"---\ntitle: Sepsis\n---\n# Sepsis\n\n## Fluids\n\nGive 30 mL/kg of crystalloid within three hours.\n"
 
@@ -41,33 +40,12 @@ def school(tmp_path_factory):
     script = root / "script.json"
     script.write_text(json.dumps(["Give crystalloid early [1]."]))
     add_account(root / "data", INSTRUCTOR, "instructor")
-    ports = {"port": free_port(), "first_app_port": free_ports_in_a_row(2), "chroma_port": free_port(),
-             "stats_port": free_port()}
     env = {**os.environ, **OFFLINE_ENV, "TUTOR_DATA_DIR": str(root / "data"),
            "TUTOR_CONTENT_DIR": str(write_mini_curriculum(root / "curriculum")),
            "TUTOR_QUESTIONS_DIR": str(root / "none"), "TUTOR_CASES_DIR": str(root / "none"),
            "TUTOR_LLM_PROVIDER": "scripted", "TUTOR_LLM_SCRIPT": str(script)}
-    log = open(root / "school.log", "w")
-    launcher = subprocess.Popen(
-        [str(Path(sys.executable).with_name("tutor")), "school", "--apps", "2",
-         *(f"--{k.replace('_', '-')}={v}" for k, v in ports.items())],
-        env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{ports['port']}"
-    deadline = time.monotonic() + 180
-    while "Ready:" not in (root / "school.log").read_text():
-        if launcher.poll() is not None or time.monotonic() > deadline:
-            launcher.kill()
-            pytest.fail(f"tutor school did not start:\n{(root / 'school.log').read_text()[-3000:]}")
-        time.sleep(0.3)
-    try:
+    with running_school(root, env) as (url, ports):
         yield url, root, ports
-    finally:
-        launcher.send_signal(signal.SIGTERM)
-        try:
-            launcher.wait(60)
-        except subprocess.TimeoutExpired:
-            launcher.kill()
-        log.close()
 
 
 def _status(root: Path) -> dict:
@@ -87,7 +65,7 @@ def test_haproxy_spreads_new_visitors_and_keeps_each_on_their_app(school):
     first_visits = [_get(url)[1] for _ in range(4)]
     assert sorted(set(first_visits)) == ["app1", "app2"]  # round robin over both processes
     assert _get(url, "TUTORAPP=app2") == (200, None)  # a known visitor is not re-assigned
-    with urllib.request.urlopen(f"http://127.0.0.1:{ports['stats_port']}/stats;csv", timeout=10) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{ports['stats-port']}/stats;csv", timeout=10) as response:
         stats = response.read().decode()
     assert stats.count(",UP,") >= 2  # both app processes pass HAProxy's health check
 

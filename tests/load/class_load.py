@@ -36,14 +36,11 @@ from collections import Counter
 from pathlib import Path
 
 from tests.accounts import PASSWORD
-from tests.chroma_server import free_port, free_ports_in_a_row
 from tests.fake_openai import fake_openai
 from tests.load.students import Student, Tally
 from tests.network import OFFLINE_ENV
+from tests.school_set import TUTOR, running_school
 from tutor.settings import PROJECT_ROOT, Settings
-
-TUTOR = str(Path(sys.executable).with_name("tutor"))
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -69,9 +66,11 @@ def run_class(*, students: int, seconds: float, apps: int = 2, documents: int = 
     data = root / "data"
     usernames = [f"student{n:03d}" for n in range(students)]
     _add_students(data, usernames)
+    env = {**os.environ, **OFFLINE_ENV, "TUTOR_DATA_DIR": str(data), "TUTOR_LLM_PROVIDER": "openai",
+           "TUTOR_OPENAI_API_KEY": "load-test", "TUTOR_LLM_CONCURRENCY": "8"}
+    status = data / "school" / "status.json"
     with fake_openai(word_delay_s=0.05) as model:  # ~20 words/s: a served model's pace
-        school, url, status = _start_school(root, data, apps, model.base_url)
-        try:
+        with running_school(root, {**env, "TUTOR_OPENAI_BASE_URL": model.base_url}, apps) as (url, _ports):
             ingest = _ingest_in_background(root, data, documents)
             tally = Tally()
             rng = random.Random(seed)
@@ -84,12 +83,6 @@ def run_class(*, students: int, seconds: float, apps: int = 2, documents: int = 
                 killer.join()
             if documents:
                 ingest.join(timeout=900)
-        finally:
-            school.send_signal(signal.SIGTERM)
-            try:
-                school.wait(60)
-            except subprocess.TimeoutExpired:
-                school.kill()
     checks = _checks(data, tally, usernames)
     return _report(tally, checks, ingest, students=students, seconds=seconds, apps=apps, documents=documents,
                    killed=killer.killed if killer else None)
@@ -113,23 +106,6 @@ def _add_students(data: Path, usernames: list[str]) -> None:
                               now=utc_now)
     for name in usernames:
         accounts.add(Actor.operator(), name, name.title(), "student", PASSWORD)
-
-
-def _start_school(root: Path, data: Path, apps: int, model_url: str) -> tuple[subprocess.Popen, str, Path]:
-    ports = {"port": free_port(), "first-app-port": free_ports_in_a_row(apps),
-             "chroma-port": free_port(), "stats-port": free_port()}
-    env = {**os.environ, **OFFLINE_ENV, "TUTOR_DATA_DIR": str(data), "TUTOR_LLM_PROVIDER": "openai",
-           "TUTOR_OPENAI_BASE_URL": model_url, "TUTOR_OPENAI_API_KEY": "load-test", "TUTOR_LLM_CONCURRENCY": "8"}
-    log = root / "school.log"
-    process = subprocess.Popen([TUTOR, "school", "--apps", str(apps), *(f"--{k}={v}" for k, v in ports.items())],
-                               env=env, cwd=PROJECT_ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while "Ready:" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"tutor school did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
-    return process, f"http://127.0.0.1:{ports['port']}", data / "school" / "status.json"
 
 
 class _Ingest(threading.Thread):
