@@ -62,6 +62,10 @@ STAFF_ONLY: dict[str, Callable[[Services, Actor], object]] = {
     "Services.discard": lambda s, a: s.discard(a, 999_999),
     "Services.edit_document": lambda s, a: s.edit_document(a, "no-such-doc", title="A title", module=None),
     "Services.passages": lambda s, a: s.passages(a, s.documents()[0].doc_id),
+    "Services.submit_uploads": lambda s, a: s.submit_uploads(a, [("sodium.md", NOTE)]),
+    "Services.submit_ingest_paths": lambda s, a: s.submit_ingest_paths(a, [s.settings.content_dir]),
+    "Services.recent_jobs": lambda s, a: s.recent_jobs(a),
+    "Services.job": lambda s, a: s.job(a, "no-such-job"),
     "BankAdmin.import_file": lambda s, a: s.questions.import_file(a, "empty.yaml", b"questions: []\n"),
     "BankAdmin.export": lambda s, a: s.questions.export(a, "yaml"),
     "BankAdmin.draft": lambda s, a: s.questions.draft(a, "renal/aki.md", 1),
@@ -125,6 +129,8 @@ NO_LEARNER_DATA = {  # curriculum, or values the caller already obtained through
     "Services.search": "curriculum", "Services.documents": "curriculum", "Services.library_is_empty": "curriculum",
     "Services.ingest_bundled_content": "start-up", "Services.load_bundled_questions": "start-up",
     "Services.load_bundled_cases": "start-up",
+    "Services.start_job_worker": "start-up: runs the jobs staff submitted",
+    "Services.start_job_worker_blocking": "`tutor worker`, run by the operator",
 }
 SERVICE_CLASSES = [Services, QuizService, CaseService, AskService, BankAdmin, CaseAdmin, Dashboards, AccountService]
 
