@@ -114,12 +114,8 @@ class Services:
         return self.jobs.get(job_id)
 
     def start_job_worker(self) -> WorkerThreads:
-        """Run this data folder's jobs in threads of this process (the app, with the embedded index)."""
+        """Run this data folder's jobs in threads of this process (the app with the embedded index, `tutor worker`)."""
         return WorkerThreads(self.jobs).start()
-
-    def start_job_worker_blocking(self) -> None:
-        """``tutor worker``: run jobs until SIGINT/SIGTERM."""
-        WorkerThreads(self.jobs).run_until_signalled()
 
     # Uploads the PHI screen held (tutor.content.phi_screen): staff review them on the Library page.
     def held_uploads(self, actor: Actor) -> list[HeldUpload]:

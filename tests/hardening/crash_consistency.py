@@ -383,6 +383,7 @@ class CrashHarness:
 
     def _check(self, record: RunRecord, data_dir: Path, scenario: str) -> None:
         from tutor.index.registry import LibraryRegistry
+        from tutor.index.chroma_client import chroma_link
         from tutor.index.vector_store import ChromaIndex
         from tutor.services import build_services
 
@@ -398,7 +399,7 @@ class CrashHarness:
         # 2. the index opens and answers; orphans may exist but never surface in a search
         registry = LibraryRegistry(settings.library_db)
         try:
-            index = ChromaIndex(settings.chroma_dir, settings.collection, self.embedder)
+            index = ChromaIndex(chroma_link(settings), settings.collection, self.embedder)
             indexed = index.ids()
             index.query(self.embedder.embed_query(QUERY), 5)
         except Exception as exc:

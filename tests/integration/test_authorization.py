@@ -129,8 +129,7 @@ NO_LEARNER_DATA = {  # curriculum, or values the caller already obtained through
     "Services.search": "curriculum", "Services.documents": "curriculum", "Services.library_is_empty": "curriculum",
     "Services.ingest_bundled_content": "start-up", "Services.load_bundled_questions": "start-up",
     "Services.load_bundled_cases": "start-up",
-    "Services.start_job_worker": "start-up: runs the jobs staff submitted",
-    "Services.start_job_worker_blocking": "`tutor worker`, run by the operator",
+    "Services.start_job_worker": "start-up (the app, `tutor worker`): runs the jobs staff submitted",
 }
 SERVICE_CLASSES = [Services, QuizService, CaseService, AskService, BankAdmin, CaseAdmin, Dashboards, AccountService]
 

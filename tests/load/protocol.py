@@ -105,7 +105,8 @@ class StreamlitTab:
             self._socket = None
 
     async def rerun(self, page: str | None = None, *, widgets: bool = True) -> float:
-        """One interaction: send the tree's widget states (after set_value/click) and wait for the run."""
+        """One interaction: send the widget states of :meth:`type`/:meth:`click`/:meth:`choose` (or open
+        ``page``) and wait until the script run it starts has finished; seconds taken."""
         message = BackMsg()
         state = message.rerun_script
         if widgets:

@@ -137,12 +137,7 @@ class Student:
             self.tally.time("open a page", await tab.rerun(page="cases"))
             tab.click(next(b for b in tab.buttons() if b in ("Resume", "Start")))
             self.tally.time("case: open", await tab.rerun())
-        self.counter += 1
-        request = f"{self.rng.choice(CASE_REQUESTS)} (student {self.number}, step {self.counter})"
-        tab.type("*", request)
-        self.sending = request
-        self.tally.time("case step", await tab.rerun())
-        self.sending = None
+        request = await self._write(self.rng.choice(CASE_REQUESTS), "step", "case step")
         if request.split(" (")[0] not in tab.text():
             raise ProtocolError(f"the case step was not shown back: {tab.text()[-200:]!r}")
         self.tally.case_requests.append(request)
@@ -151,10 +146,15 @@ class Student:
         tab = self.tab
         if tab.page_hash != tab.pages.get("ask"):
             self.tally.time("open a page", await tab.rerun(page="ask"))
+        self.tally.questions.append(await self._write(self.rng.choice(QUESTIONS), "question",
+                                                      "ask the tutor (whole answer)"))
+
+    async def _write(self, text: str, what: str, action: str) -> str:
+        """Send a chat-input text made findable in the database; in doubt while no reply came."""
         self.counter += 1
-        question = f"{self.rng.choice(QUESTIONS)} (student {self.number}, question {self.counter})"
-        tab.type("*", question)
-        self.sending = question
-        self.tally.time("ask the tutor (whole answer)", await tab.rerun())
+        text = f"{text} (student {self.number}, {what} {self.counter})"
+        self.tab.type("*", text)
+        self.sending = text
+        self.tally.time(action, await self.tab.rerun())
         self.sending = None
-        self.tally.questions.append(question)
+        return text

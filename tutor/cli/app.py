@@ -10,7 +10,6 @@ import click
 from tutor.cli.common import EXIT_PARTIAL, TutorGroup, build, cli_learner, emit_json, progress_bar
 from tutor.cli.jobs import follow
 from tutor.content import phi_screen
-from tutor.domain import IngestReport
 from tutor.errors import TutorError
 from tutor.modes.access import Actor
 from tutor.settings import load_settings
@@ -36,9 +35,9 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
     with progress_bar("Ingesting", enabled=True) as progress:
         if services.jobs.workers_alive():
             job = follow(services, services.submit_ingest_paths(Actor.operator(), list(paths)), progress)
-            if job.status != "done":
+            report = job.report()
+            if report is None:
                 raise TutorError(f"The ingest job failed: {job.error}")
-            report = IngestReport.model_validate(job.result)
         else:
             report = services.ingestor.ingest_paths(list(paths), progress)
     if as_json:

@@ -26,10 +26,9 @@ def worker() -> None:
         raise ConfigurationError(
             "The app already runs the jobs of this data folder (its index is embedded, so only one process "
             f"may write it; live worker: {alive[0]}). Use a Chroma server (TUTOR_CHROMA_URL) for separate workers.")
-    where = services.settings.chroma_url or services.settings.chroma_dir
-    click.echo(f"Worker for {services.settings.data_dir} (index: {where}, queue: "
+    click.echo(f"Worker for {services.settings.data_dir} (index: {services.index.location}, queue: "
                f"{services.settings.jobs_url or 'SQLite'}); Ctrl-C to stop.")
-    services.start_job_worker_blocking()
+    services.start_job_worker().run_until_signalled()
 
 
 @click.command("jobs")

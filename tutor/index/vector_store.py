@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,8 +92,8 @@ class ChromaIndex:
     the server returns.
     """
 
-    def __init__(self, link: ChromaLink | Path, collection: str, embedder: Embedder):
-        self.link = link if isinstance(link, ChromaLink) else ChromaLink(path=Path(link))
+    def __init__(self, link: ChromaLink, collection: str, embedder: Embedder):
+        self.link = link
         self.embedder = embedder
         self._name = collection
         self._opened = None
@@ -105,11 +104,10 @@ class ChromaIndex:
         return self.link.location
 
     @property
-    def _collection(self):
+    def _collection(self):  # used only inside guarded methods
         with self._lock:
             if self._opened is None:
-                with self.link.guard():
-                    self._opened = self._open()
+                self._opened = self._open()
             return self._opened
 
     def _open(self):

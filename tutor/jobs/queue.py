@@ -24,6 +24,7 @@ Redis (``TUTOR_JOBS_URL=redis://...``) where a school runs one. Huey itself only
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import shutil
@@ -56,11 +57,9 @@ def build_huey(jobs_url: str | None, data_dir: Path) -> Huey:
     if jobs_url:
         if not jobs_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigurationError(f"TUTOR_JOBS_URL must be a redis:// URL (got {jobs_url!r}).")
-        try:
-            import redis  # noqa: F401  (Huey's Redis storage needs it; the embedded default does not)
-        except ImportError as exc:
+        if importlib.util.find_spec("redis") is None:  # Huey's Redis storage needs it; the default does not
             raise ConfigurationError("TUTOR_JOBS_URL names Redis but the redis package is not installed: "
-                                     "pip install 'tutor[school]'.") from exc
+                                     "pip install 'tutor[school]'.")
         return RedisHuey("tutor", url=jobs_url, results=False, utc=True)
     data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("tutor", filename=str(data_dir / "job-queue.db"), results=False, utc=True, timeout=5)
@@ -75,6 +74,11 @@ class JobQueue:
         self.max_attempts, self.retry_delay_s = max_attempts, retry_delay_s
         self._task = huey.task(name="run_job")(self._run)
 
+    @property
+    def beat_every_s(self) -> float:
+        """How often a running job and a live worker say so: four beats fit in ``stale_after``."""
+        return max(self.stale_after.total_seconds() / 4, 0.2)
+
     # -- submitting -------------------------------------------------------------------
     def submit(self, kind: str, title: str, requested_by: str, payload: dict[str, Any],
                files: list[tuple[str, bytes]] = ()) -> Job:
@@ -83,7 +87,7 @@ class JobQueue:
         job_id = os.urandom(16).hex()
         if files:
             self._spool_files(job_id, files)
-        job = self.store.create(kind, title, requested_by, {**payload, "files": [n for n, _ in files]}, job_id=job_id)
+        job = self.store.create(job_id, kind, title, requested_by, {**payload, "files": [n for n, _ in files]})
         self._send(job.job_id)
         return job
 
@@ -139,7 +143,7 @@ class JobQueue:
                 self.store.beat(job_id, worker, fraction, message)
 
         try:
-            result = self._handlers[job.kind](job, self.files(job) if job.payload.get("files") else [], progress)
+            result = self._handlers[job.kind](job, self.files(job), progress)
         except TutorError as exc:
             retry = isinstance(exc, TRANSIENT) and job.attempts < self.max_attempts
             log.warning("job %s (%s) failed on attempt %d: %s", job_id, job.kind, job.attempts, exc)
@@ -159,8 +163,7 @@ class JobQueue:
             stop.set()
 
     def _beat(self, job_id: str, worker: str, stop: threading.Event) -> None:
-        interval = max(self.stale_after.total_seconds() / 4, 0.2)
-        while not stop.wait(interval):
+        while not stop.wait(self.beat_every_s):
             try:
                 self.store.beat(job_id, worker)
             except StoreError as exc:  # a busy store: the next beat will do
@@ -218,7 +221,7 @@ class WorkerThreads:
             self.queue.sweep()
         except StoreError as exc:
             log.info("job sweep skipped: %s", exc)
-        self._stop.wait(max(self.queue.stale_after.total_seconds() / 4, 0.2))
+        self._stop.wait(self.queue.beat_every_s)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
@@ -230,10 +233,9 @@ class WorkerThreads:
             pass
 
     def run_until_signalled(self) -> None:
-        """For ``tutor worker``: run until SIGINT/SIGTERM, then finish the current step and leave."""
+        """For ``tutor worker`` (started threads): wait for SIGINT/SIGTERM, let the current step finish, leave."""
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: self._stop.set())
-        self.start()
         while not self._stop.wait(1.0):
             pass
         self.stop()

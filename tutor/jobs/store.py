@@ -18,7 +18,6 @@ Times are injected (``now``) and stored as fixed-width ISO text (:mod:`tutor.clo
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -27,6 +26,7 @@ from sqlite_utils import Migrations
 
 from tutor.clock import to_iso
 from tutor.db import SQLiteStore
+from tutor.domain import IngestReport
 
 MIGRATIONS = Migrations("tutor.jobs")
 JobStatus = Literal["queued", "running", "done", "failed"]
@@ -66,6 +66,10 @@ class Job:
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    def report(self) -> IngestReport | None:
+        """The ingest report of a finished job (every kind of job today is an ingest)."""
+        return IngestReport.model_validate(self.result) if self.status == "done" and self.result else None
+
 
 def _job(row: dict) -> Job:
     return Job(
@@ -82,9 +86,8 @@ class JobStore(SQLiteStore):
     open_failed = "The job list (jobs.db) cannot be opened. An operator should check the data folder."
     write_failed = "The job list could not be updated just now. Please try again."
 
-    def create(self, kind: str, title: str, requested_by: str, payload: dict[str, Any], *,
-               job_id: str | None = None) -> Job:
-        row = {"job_id": job_id or uuid.uuid4().hex, "kind": kind, "title": title, "status": "queued",
+    def create(self, job_id: str, kind: str, title: str, requested_by: str, payload: dict[str, Any]) -> Job:
+        row = {"job_id": job_id, "kind": kind, "title": title, "status": "queued",
                "requested_by": requested_by, "payload": json.dumps(payload), "progress": 0.0, "message": "",
                "attempts": 0, "created_at": to_iso(self._now())}
         with self._write() as db:

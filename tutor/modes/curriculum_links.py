@@ -83,7 +83,6 @@ class CurriculumLinks:
         key = question.correct_option
         return self.citations(question.references, f"{question.stem}\n{key.text}. {key.explanation}")
 
-
     def _resolve(self, reference: Reference, focus: str) -> ChunkRow | None:
         if reference.chunk_id:
             row = self._registry.chunk_rows([reference.chunk_id]).get(reference.chunk_id)

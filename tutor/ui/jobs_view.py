@@ -13,7 +13,6 @@ import time
 import pandas as pd
 import streamlit as st
 
-from tutor.domain import IngestReport
 from tutor.jobs.store import Job
 from tutor.modes.access import Actor
 from tutor.services import Services
@@ -45,8 +44,8 @@ def follow_job(services: Services, actor: Actor, job: Job) -> None:
 
 
 def _outcome(job: Job) -> None:
-    if job.status == "done" and job.kind.startswith("ingest"):
-        ingest_summary(IngestReport.model_validate(job.result))
+    if (report := job.report()) is not None:
+        ingest_summary(report)
     elif job.status == "failed":
         st.error(f"{job.title}: {job.error}", icon=":material/error:")
 
@@ -72,8 +71,7 @@ def recent_jobs_section(services: Services, actor: Actor) -> None:
 
 def _row(job: Job) -> dict:
     outcome = job.error or ""
-    if job.status == "done" and job.result and job.kind.startswith("ingest"):
-        report = IngestReport.model_validate(job.result)
+    if (report := job.report()) is not None:
         outcome = (f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
                    f"{len(report.failed)} failed" + (f", {len(report.held)} held" if report.held else ""))
     return {"Job": job.title, "Status": job.status.capitalize(), "Progress": job.progress,

@@ -27,7 +27,6 @@ review queue (:meth:`QuestionBank.rescue`).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -136,9 +135,9 @@ class QuestionDrafter:
         chat_model: Callable[[], BaseChatModel],
         course_id: str,
         duplicate_threshold: float,
+        queue: ModelQueue,
         timeout_s: float | None = None,
         judge: RelevanceJudge | None = None,
-        queue: ModelQueue | None = None,
     ):
         self._judge = judge
         self._queue = queue
@@ -169,7 +168,7 @@ class QuestionDrafter:
             progress(i / n, f"Drafting question {i + 1} of {n} from {row.chunk.section or source}"
                      + _time_left(time.monotonic() - started, i, n))
             try:  # one draft at a time takes a model slot, between the students' questions
-                with self._queue.slot(self._timeout or 300.0) if self._queue else contextlib.nullcontext():
+                with self._queue.slot(self._timeout or 300.0):
                     question, failed = self._one(model, row, existing)
             except ModelUnavailableError as exc:  # one slow or failed request costs one draft, not the run
                 failures.append(exc)

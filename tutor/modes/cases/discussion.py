@@ -24,7 +24,6 @@ Where the words come from:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,8 +105,8 @@ class CaseService:
         links: CurriculumLinks,
         chat_model: Callable[[], BaseChatModel] | None,
         timeout_s: float,
+        queue: ModelQueue,
         screen_phi: bool = True,
-        queue: ModelQueue | None = None,
     ):
         self._library = library
         self._progress = progress
@@ -293,7 +292,7 @@ class CaseService:
             return ()
         schema = _request_schema(tuple(f.key for f in allowed))
         try:  # waits its turn with the students' questions (QueueFull and a long wait are ModelUnavailableError)
-            with self._queue.slot(self._timeout_s) if self._queue else contextlib.nullcontext():
+            with self._queue.slot(self._timeout_s):
                 reading = ask_structured(
                     self._chat_model(), schema, prompts.case_request_prompt([(f.key, f.label) for f in allowed]),
                     request, max_tokens=_MODEL_MAX_TOKENS, timeout_s=self._timeout_s,
