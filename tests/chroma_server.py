@@ -88,6 +88,13 @@ class ChromaServer:
                 self._process.wait()
         self._process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown, whatever was in flight is cut."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
     def __enter__(self) -> ChromaServer:
         return self.start()
 

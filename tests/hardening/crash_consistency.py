@@ -29,8 +29,15 @@ reindex`` right after it dropped the index (the rebuild from SQLite interrupted)
    the registry's (no orphans, none missing); a search returns registry passages only;
 4. the index is rebuilt from SQLite (``reindex``) and must again equal the registry.
 
+With a Chroma server (``CrashHarness(..., server=...)``, as ``tutor school`` deploys it)
+the same runs keep their vectors in a collection of their own on a real ``chroma run``
+(:mod:`tests.hardening.crash_state` copies a reference state with it), the server's own
+SQLite file is checked too, and a ``server`` run kills the server instead of the ingest:
+the ingest must end by itself with the app's "not answering" message, and after the
+server is restarted the same checks hold.
+
 Each run is recorded (kill time, the phase the kill hit from the child's log, whether
-the re-run had to repair the index, every failure); :func:`summarise` makes the table.
+the re-run had to repair the index, every failure); ``crash_figures.summarise`` makes the table.
 """
 
 from __future__ import annotations
@@ -39,159 +46,18 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
-from collections import Counter
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.hardening.crash_child import EVENTS_ENV, KILL_ENV, PAUSE_ENV
 from tests.hardening.crash_curriculum import QUICK, Size, write_versions
-from tutor.settings import PROJECT_ROOT, Settings
+from tests.hardening.crash_launch import phase_at, processes_of, read_events, start_child, wait_for
+from tests.hardening.crash_state import EmbeddedPlace, Library, ServerPlace, duplicates, integrity
 
 QUERY = "How is hyperkalaemia treated in an emergency?"
-
-# The step the last logged event belongs to: what a kill right after that event interrupts.
-PHASE_AFTER = {
-    None: "startup", "ingest-start": "scan", "repair-start": "repair", "repair-end": "scan",
-    "file": "read+parse", "embed-start": "embed", "embed-end": "embed",
-    "upsert-start": "upsert", "upsert-end": "after-upsert", "commit-start": "commit",
-    "commit-end": "after-commit", "commit-end-stale": "after-commit", "delete-start": "delete-stale",
-    "delete-stale-start": "delete-stale",
-    "delete-end": "between-files", "remove-start": "remove-doc", "remove-end": "remove-doc",
-    "ingest-end": "finished",
-}
-PHASES = ("startup", "scan", "repair", "read+parse", "embed", "upsert", "after-upsert", "commit",
-          "after-commit", "delete-stale", "between-files", "remove-doc", "finished")
-
-
-# -- the child process ---------------------------------------------------------------
-def child_env(data_dir: Path, events: Path, pause_at: str | None = None, kill_at: str | None = None) -> dict[str, str]:
-    """Offline: the local embedder only, no API keys, no chat model (ingest never builds one)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUTOR_", "OPENAI_", "CRASH_"))}
-    env.update({
-        "TUTOR_DATA_DIR": str(data_dir), "TUTOR_EMBEDDING_PROVIDER": "local", "TUTOR_LLM_PROVIDER": "scripted",
-        "TUTOR_HYBRID_SEARCH": "true", "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-        EVENTS_ENV: str(events), "PYTHONPATH": str(PROJECT_ROOT),
-    })
-    if pause_at:
-        env[PAUSE_ENV] = pause_at
-    if kill_at:
-        env[KILL_ENV] = kill_at
-    return env
-
-
-def start_child(folder: Path | None, data_dir: Path, events: Path, pause_at: str | None = None,
-                kill_at: str | None = None) -> subprocess.Popen:
-    """``tutor ingest FOLDER`` in a child process (``tutor reindex`` when ``folder`` is None)."""
-    command = ["ingest", str(folder)] if folder is not None else ["reindex"]
-    log = open(events.with_suffix(".out"), "wb")
-    with log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.hardening.crash_child", *command],
-            env=child_env(data_dir, events, pause_at, kill_at), cwd=events.parent, stdout=log, stderr=subprocess.STDOUT,
-        )
-
-
-def read_events(events: Path) -> list[tuple[float, str, str]]:
-    if not events.exists():
-        return []
-    rows = []
-    for line in events.read_text().splitlines():
-        stamp, name, detail = line.split("\t", 2)
-        rows.append((float(stamp), name, detail))
-    return rows
-
-
-def wait_for(events: Path, name: str, child: subprocess.Popen, timeout_s: float = 120.0) -> float | None:
-    """Monotonic time of the first ``name`` event, or None when the child exited without it."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for stamp, event, _ in read_events(events):
-            if event == name:
-                return stamp
-        if child.poll() is not None:
-            return None
-        time.sleep(0.01)
-    raise TimeoutError(f"the ingest child logged no {name!r} in {timeout_s} s")
-
-
-def processes_of(events: Path) -> list[int]:
-    """Live processes started for this events log (the child's parse server, say), by environment."""
-    marker = f"{EVENTS_ENV}={events}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes().split(b"\0") and b"Z" not in _state(entry):
-                found.append(int(entry.name))
-        except OSError:
-            continue  # gone, or not ours
-    return found
-
-
-def _state(entry: Path) -> bytes:
-    stat = (entry / "stat").read_bytes()
-    return stat[stat.rindex(b")") + 2:][:1]
-
-
-def phase_at(events: list[tuple[float, str, str]], killed_at: float) -> str:
-    """The phase the kill interrupted, from the last event logged before it."""
-    before = [name for stamp, name, _ in events if stamp <= killed_at and name not in ("paused", "kill-armed")]
-    in_repair = "repair-start" in before and "repair-end" not in before
-    last = before[-1] if before else None
-    if in_repair:
-        return "repair"
-    return PHASE_AFTER.get(last, last or "startup")
-
-
-# -- the state of a data folder ------------------------------------------------------
-@dataclass(frozen=True)
-class Library:
-    """What a data folder holds: chunk ids and per-document chunk counts in the registry."""
-
-    chunk_ids: frozenset[str]
-    n_chunks: dict[str, int]  # source -> n_chunks
-    counted: dict[str, int]  # source -> chunk rows actually stored
-
-    @staticmethod
-    def read(library_db: Path) -> Library:
-        with closing(sqlite3.connect(library_db)) as conn:
-            ids = [r[0] for r in conn.execute("select chunk_id from chunks")]
-            n_chunks = dict(conn.execute("select source, n_chunks from documents"))
-            counted = dict(conn.execute(
-                "select d.source, count(c.chunk_id) from documents d left join chunks c on c.doc_id = d.doc_id "
-                "group by d.doc_id"))
-        return Library(frozenset(ids), n_chunks, counted)
-
-
-def integrity(data_dir: Path) -> dict[str, str]:
-    """``PRAGMA integrity_check`` of every SQLite file under ``data_dir``: path -> verdict."""
-    verdicts = {}
-    for path in sorted(p for p in data_dir.rglob("*") if p.suffix in (".db", ".sqlite3") and p.is_file()):
-        try:
-            with closing(sqlite3.connect(path)) as conn:
-                verdicts[str(path.relative_to(data_dir))] = "; ".join(
-                    r[0] for r in conn.execute("pragma integrity_check"))
-        except sqlite3.Error as exc:
-            verdicts[str(path.relative_to(data_dir))] = f"{type(exc).__name__}: {exc}"
-    return verdicts
-
-
-def duplicates(library_db: Path) -> int:
-    """Rows that repeat a passage: the same (document, position) or the same source twice."""
-    with closing(sqlite3.connect(library_db)) as conn:
-        by_position = conn.execute(
-            "select coalesce(sum(n - 1), 0) from (select count(*) n from chunks group by doc_id, ordinal)").fetchone()[0]
-        by_source = conn.execute(
-            "select coalesce(sum(n - 1), 0) from (select count(*) n from documents group by source)").fetchone()[0]
-    return by_position + by_source
 
 
 # -- one run -------------------------------------------------------------------------
@@ -220,6 +86,8 @@ class RunRecord:
     missing: int = 0
     search_unknown: int = 0
     rebuild_mismatch: int = 0
+    child_exit: int | None = None  # server kills: how the ingest ended once its server was gone
+    child_said: str = ""  # ... and the last line it printed
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # kill, checks, rerun, reindex (seconds)
     failures: list[str] = field(default_factory=list)
@@ -230,12 +98,21 @@ class RunRecord:
 
 
 class CrashHarness:
-    """Kills ingests in ``workdir``; the embedder is the parent's own (the re-run and reindex use it)."""
+    """Kills ingests in ``workdir``; the embedder is the parent's own (the re-run and reindex use it).
 
-    def __init__(self, workdir: Path, embedder: Any, size: Size = QUICK, log: Callable[[str], None] = lambda _: None):
+    With ``server`` (a started :class:`tests.chroma_server.ChromaServer` that this harness
+    may kill and restart) every data folder keeps its vectors on that server, as the
+    deployment does with ``TUTOR_CHROMA_URL``, and :meth:`server_run` kills the server
+    itself in the middle of an ingest.
+    """
+
+    def __init__(self, workdir: Path, embedder: Any, size: Size = QUICK, log: Callable[[str], None] = lambda _: None,
+                 server: Any = None):
         self.workdir = Path(workdir)
         self.embedder = embedder
         self.log = log
+        self.server = server
+        self.place = ServerPlace(server, self.workdir) if server is not None else EmbeddedPlace()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.version_a, self.version_b = write_versions(self.workdir / "versions", size)
         self.curriculum = self.workdir / "curriculum"  # one path: the registry remembers the folder
@@ -255,7 +132,7 @@ class CrashHarness:
         events = self.workdir / f"{name}.events"
         events.unlink(missing_ok=True)
         launched = time.monotonic()
-        child = start_child(self.curriculum, data_dir, events)
+        child = start_child(self.curriculum, data_dir, events, place=self.place.env(data_dir))
         code = child.wait(timeout=600)
         rows = {name: stamp for stamp, name, _ in read_events(events)}
         if code != 0 or "ingest-end" not in rows:
@@ -272,7 +149,7 @@ class CrashHarness:
         self.durations["first"] = self._complete_child("reference-A", self.version_a, self.workdir / "reference-A")
         self.references["first"] = Library.read(self.workdir / "reference-A" / "library.db")
         self._use(self.version_b)
-        settings = Settings(data_dir=self.workdir / "reference-B", content_dir=self.curriculum)
+        settings = self.place.settings(self.workdir / "reference-B", self.curriculum)
         services = build_services(settings, embedder=self.embedder)
         services.ingestor.ingest_paths([self.curriculum])
         _close_parser(services)
@@ -280,7 +157,7 @@ class CrashHarness:
         self._forget_chroma()
         # "reingest" runs start from a copy of reference-A; one uninterrupted run times them and
         # checks that B over A is the same library as B afresh.
-        shutil.copytree(self.workdir / "reference-A", self.workdir / "reference-AB")
+        self.place.copy(self.workdir / "reference-A", self.workdir / "reference-AB", self.embedder)
         self.durations["reingest"] = self._complete_child("reference-AB", self.version_b, self.workdir / "reference-AB")
         if Library.read(self.workdir / "reference-AB" / "library.db") != self.references["reingest"]:
             raise AssertionError("re-ingesting B over A does not give the same library as ingesting B afresh")
@@ -308,24 +185,32 @@ class CrashHarness:
             return self.run(number, "reingest", "chroma", kill_at=f"{event}:{rng.randint(1, 2)}:{rng.uniform(0, 0.06):.4f}")
         stratum = (number // 2, max((runs + 1) // 2, 1))  # this scenario's share of the runs
         fraction = (stratum[0] + rng.random()) / stratum[1]
+        if self.server is not None and number % 5 == 2:  # with a server: one run in five kills the server instead
+            return self.run(number, scenario, "server", delay_s=fraction * self.durations[scenario])
         return self.run(number, scenario, "random", delay_s=fraction * self.durations[scenario] * 1.05)
 
     def run(self, number: int, scenario: str, target: str, delay_s: float | None = None,
-            pause_at: str | None = None, kill_at: str | None = None) -> RunRecord:
-        """One kill and every check after it; never raises for a finding (see ``failures``)."""
+            pause_at: str | None = None, kill_at: str | None = None, server_at: str | None = None) -> RunRecord:
+        """One kill and every check after it; never raises for a finding (see ``failures``).
+
+        ``target="server"`` kills the Chroma server instead of the ingest: at the ``server_at``
+        event of the child (``EVENT[:N]``), or ``delay_s`` after the ingest started.
+        """
         started = time.perf_counter()
-        label = f"pause:{pause_at}" if pause_at else f"self:{kill_at}" if kill_at else target
+        label = (f"pause:{pause_at}" if pause_at else f"self:{kill_at}" if kill_at
+                 else f"server:{server_at or 'random'}" if target == "server" else target)
         record = RunRecord(number=number, scenario=scenario, target=label, delay_s=delay_s)
         run_dir = self.workdir / f"run-{number:03d}"
+        data_dir = run_dir / "data"
+        self.place.discard(data_dir)
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir()
-        data_dir = run_dir / "data"
         if scenario in ("reingest", "reindex"):
-            shutil.copytree(self.workdir / "reference-A", data_dir)
+            self.place.copy(self.workdir / "reference-A", data_dir, self.embedder)
         self._use(self.version_b if scenario == "reingest" else self.version_a)
         events = run_dir / "events.log"
         try:
-            self._kill(record, data_dir, events, pause_at, kill_at)
+            self._kill(record, data_dir, events, pause_at, kill_at, server_at)
             record.timings["kill"] = round(time.perf_counter() - started, 2)
             self._check(record, data_dir, scenario)
         except Exception as exc:  # a check that could not even run is a failure, not a crash of the harness
@@ -333,16 +218,19 @@ class CrashHarness:
         finally:
             self._forget_chroma()
         record.seconds = round(time.perf_counter() - started, 2)
-        if record.ok:
-            shutil.rmtree(run_dir, ignore_errors=True)  # failed runs keep their folder for a post-mortem
+        if record.ok:  # failed runs keep their folder (and collection) for a post-mortem
+            self.place.discard(data_dir)
+            shutil.rmtree(run_dir, ignore_errors=True)
         return record
 
     def _kill(self, record: RunRecord, data_dir: Path, events: Path, pause_at: str | None,
-              kill_at: str | None) -> None:
+              kill_at: str | None, server_at: str | None = None) -> None:
         folder = None if record.scenario == "reindex" else self.curriculum
-        child = start_child(folder, data_dir, events, pause_at, kill_at)
+        child = start_child(folder, data_dir, events, pause_at, kill_at, self.place.env(data_dir))
         try:
-            if kill_at:  # the child kills itself; it may also finish first
+            if record.target.startswith("server"):
+                killed_at = self._kill_server(record, child, events, server_at)
+            elif kill_at:  # the child kills itself; it may also finish first
                 record.killed = child.wait(timeout=300) == -signal.SIGKILL
                 killed_at = float("inf")
             elif pause_at:
@@ -352,7 +240,7 @@ class CrashHarness:
                 time.sleep(record.delay_s or 0)
             elif wait_for(events, "ingest-start", child) is not None:
                 time.sleep(record.delay_s or 0)
-            if not kill_at:
+            if not kill_at and not record.target.startswith("server"):
                 record.killed = child.poll() is None
                 killed_at = time.monotonic()
                 if record.killed:
@@ -381,20 +269,50 @@ class CrashHarness:
                 self.durations[record.scenario] = stamps["ingest-end"] - stamps["ingest-start"]
         record.last_event = next((name for _, name, _ in reversed(rows) if name != "paused"), "")
 
+    def _kill_server(self, record: RunRecord, child: subprocess.Popen, events: Path, at_event: str | None) -> float:
+        """SIGKILL the Chroma server while the ingest writes to it; restart it once the ingest has ended.
+
+        The ingest must end by itself (each file it could not write reported as failed, with
+        the app's "not answering" message), never hang on the dead server.
+        """
+        if self.server is None:
+            raise ValueError("server kills need a harness with a Chroma server")
+        if at_event:
+            if wait_for(events, at_event, child) is None:
+                raise RuntimeError(f"the child never reached {at_event!r}")
+        elif wait_for(events, "ingest-start", child) is not None:
+            time.sleep(record.delay_s or 0)
+        record.killed = child.poll() is None
+        killed_at = time.monotonic()
+        self.server.kill()
+        try:
+            record.child_exit = child.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            record.failures.append("the ingest did not end within 180 s of its Chroma server dying")
+        finally:
+            self.server.start()
+        said = [line for line in events.with_suffix(".out").read_text(errors="replace").splitlines() if line.strip()]
+        record.child_said = next((line.strip() for line in said if "not answering" in line), said[-1].strip() if said else "")
+        if "Traceback" in "\n".join(said):
+            record.failures.append(f"the ingest crashed with a traceback when its server died: {said[-3:]}")
+        return killed_at
+
     def _check(self, record: RunRecord, data_dir: Path, scenario: str) -> None:
         from tutor.index.registry import LibraryRegistry
         from tutor.index.chroma_client import chroma_link
         from tutor.index.vector_store import ChromaIndex
         from tutor.services import build_services
 
-        settings = Settings(data_dir=data_dir, content_dir=self.curriculum)
+        settings = self.place.settings(data_dir, self.curriculum)
         fail = record.failures.append
 
-        # 1. every SQLite file is intact, before anything of ours opens and repairs it
-        for path, verdict in integrity(data_dir).items():
+        # 1. every SQLite file is intact (the server's too), before anything of ours opens and repairs it
+        for path, verdict in {**integrity(data_dir), **self.place.integrity()}.items():
             if verdict != "ok":
                 record.integrity_failures.append(f"{path}: {verdict}")
                 fail(f"integrity_check {path}: {verdict}")
+        if self.server is not None and settings.chroma_dir.exists():
+            fail("the ingest wrote an embedded index instead of using the Chroma server")
 
         # 2. the index opens and answers; orphans may exist but never surface in a search
         registry = LibraryRegistry(settings.library_db)
@@ -485,46 +403,8 @@ DETERMINISTIC = (
 )
 
 
-def run_all(harness: CrashHarness, runs: int, seed: int = 20261123, deterministic: bool = True,
-            log: Callable[[str], None] = lambda _: None) -> list[RunRecord]:
-    records = []
-    for number in range(runs):
-        record = harness.random_run(number, runs, seed)
-        log(describe(record))
-        records.append(record)
-    if deterministic:
-        for offset, (_, scenario, pause_at) in enumerate(DETERMINISTIC):
-            record = harness.run(runs + offset, scenario, "pause", pause_at=pause_at)
-            log(describe(record))
-            records.append(record)
-    return records
-
-
 def describe(record: RunRecord) -> str:
     delay = f"{record.delay_s:.2f} s" if record.delay_s is not None else "-"
     return (f"run {record.number:>3} {record.scenario:<8} {record.target:<24} kill after {delay:>8} "
             f"phase {record.phase:<13} repair {'yes' if record.repair_needed else 'no ':<3} "
             f"{record.seconds:5.1f} s  {'ok' if record.ok else 'FAIL: ' + '; '.join(record.failures)}")
-
-
-def summarise(records: list[RunRecord]) -> dict[str, Any]:
-    phases = Counter(r.phase for r in records)
-    return {
-        "runs": len(records),
-        "killed (child still running)": sum(r.killed for r in records),
-        "kills per phase": {p: phases[p] for p in PHASES if phases[p]},
-        "repair needed before re-run": sum(bool(r.repair_needed) for r in records),
-        "integrity_check failures": sum(bool(r.integrity_failures) for r in records),
-        "index unqueryable": sum(r.index_error is not None for r in records),
-        "processes left behind by the kill": sum(r.left_behind for r in records),
-        "orphans shown by search before re-run": sum(r.search_leak for r in records),
-        "search errors before re-run": sum(r.search_error is not None for r in records),
-        "wrong chunk set after re-run": sum(bool(r.wrong_chunks or r.wrong_documents) for r in records),
-        "duplicates": sum(r.duplicates for r in records),
-        "orphans after re-run": sum(r.orphans for r in records),
-        "missing vectors after re-run": sum(r.missing for r in records),
-        "rebuild-from-SQLite mismatches": sum(bool(r.rebuild_mismatch) for r in records),
-        "failed runs": sum(not r.ok for r in records),
-        "seconds per run (mean / max)": (
-            f"{sum(r.seconds for r in records) / max(len(records), 1):.1f} / {max((r.seconds for r in records), default=0):.1f}"),
-    }
