@@ -179,6 +179,12 @@ class Settings(BaseSettings):
         ge=0,
         description="CPU threads of the relevance judge (0: onnxruntime decides).",
     )
+    inference_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Nice value of the threads that run background inference (embedding an upload, checking drafted questions), so that what students wait for gets the cores first when they are busy (Linux; 0 runs it in the calling thread at its priority; see docs/deployment.md).",
+    )
     hybrid_search: bool = Field(
         default=True,
         description="Fuse dense and SQLite FTS5 (BM25) rankings by reciprocal rank fusion (raised recall@1 from 0.84 to 0.93 on the bundled evaluation; see docs/measurements.md).",

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tutor.errors import ConfigurationError, ModelUnavailableError
+from tutor.inference_lane import InferenceLane, inference_lane
 from tutor.settings import Settings
 
 TOKENIZER_PATH = Path(__file__).with_name("minilm_tokenizer.json")
@@ -65,10 +66,12 @@ class MiniLMOnnxEmbedder:
     name = "all-MiniLM-L6-v2-int8-onnx"
     dim = 384
 
-    def __init__(self, *, threads: int = 0, batch_size: int = 32, verify: bool = True):
+    def __init__(self, *, threads: int = 0, batch_size: int = 32, verify: bool = True,
+                 lane: InferenceLane | None = None):
         self.threads = threads
         self.batch_size = batch_size
         self._verify = verify
+        self._lane = lane  # where inference runs (tutor.inference_lane); None: in the caller's thread
 
     @staticmethod
     def model_path() -> Path:
@@ -116,11 +119,18 @@ class MiniLMOnnxEmbedder:
 
     def load(self) -> None:
         """Load model and tokenizer now (otherwise on first use)."""
-        _ = self._session, self._tokenizer
+        self._on_lane(lambda: (self._session, self._tokenizer))
+
+    def _on_lane(self, call, *args):
+        # The session is created on the lane too: onnxruntime's threads inherit its priority.
+        return self._lane.run(call, *args) if self._lane is not None else call(*args)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        return self._on_lane(self._embed_texts, list(texts))
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -185,7 +195,7 @@ def build_embedder(settings: Settings) -> Embedder:
     """The one place that decides which embedding model the tutor uses."""
     match settings.embedding_provider:
         case "local":
-            return MiniLMOnnxEmbedder(threads=settings.embedding_threads)
+            return MiniLMOnnxEmbedder(threads=settings.embedding_threads, lane=inference_lane(settings.inference_nice))
         case "openai":
             key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else os.environ.get("OPENAI_API_KEY")
             if not key:

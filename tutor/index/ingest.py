@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+import numpy as np
+
 from tutor.content.chunking import CHUNKER_VERSION, chunk_document, make_doc_id
 from tutor.content.loaders import SUPPORTED_SUFFIXES
 from tutor.content import phi_screen
@@ -37,6 +39,7 @@ from tutor.index.embeddings import Embedder
 from tutor.index.parse_sandbox import ParseFunction, SandboxedParser
 from tutor.index.registry import LibraryRegistry
 from tutor.index.vector_store import ChromaIndex
+from tutor.inference_lane import background_inference
 from tutor.settings import Settings
 
 Progress = Callable[[float, str], None]
@@ -205,7 +208,7 @@ class Ingestor:
         done = 0
         for rows in self.registry.iter_chunk_rows():
             chunks = [r.chunk for r in rows]
-            vectors = self.embedder.embed_documents([c.embedding_text for c in chunks])
+            vectors = self._embed(chunks)
             self.index.upsert(chunks, vectors, [self._extra(r.course, r.module) for r in rows])
             done += len(rows)
             progress(done / total, f"Embedded {done} of {total} passages")
@@ -226,7 +229,7 @@ class Ingestor:
             self.index.delete(orphans)
         if missing:
             chunks = [r.chunk for r in missing]
-            vectors = self.embedder.embed_documents([c.embedding_text for c in chunks])
+            vectors = self._embed(chunks)
             self.index.upsert(chunks, vectors, [self._extra(r.course, r.module) for r in missing])
         return len(missing), len(orphans)
 
@@ -246,6 +249,10 @@ class Ingestor:
     @staticmethod
     def _file_item(path: Path, source: str, root: str) -> _Item:
         return _Item(source=source, root=root, read=path.read_bytes, size=path.stat().st_size)
+
+    def _embed(self, chunks: list) -> np.ndarray:
+        with background_inference():  # at a lower priority than the app's clicks (tutor.inference_lane)
+            return self.embedder.embed_documents([c.embedding_text for c in chunks])
 
     def _run(self, items: list[_Item], batch: _Batch, progress: Progress) -> None:
         if any(index_gaps(self.index, self.registry)):
@@ -294,7 +301,7 @@ class Ingestor:
         fresh = [c for c in chunks if c.chunk_id not in old_ids]
 
         step(0.3, f"embedding {len(fresh)} passages")
-        vectors = self.embedder.embed_documents([c.embedding_text for c in fresh])
+        vectors = self._embed(fresh)
         extra = self._extra(doc_row["course"], doc_row["module"])
         self.index.upsert(fresh, vectors, [extra] * len(fresh))
         step(0.9, "saving")

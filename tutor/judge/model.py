@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor.errors import ModelUnavailableError
+from tutor.inference_lane import InferenceLane, inference_lane
 from tutor.judge.coverage import CoverageRule
 
 HERE = Path(__file__).parent
@@ -102,11 +103,12 @@ class RelevanceJudge:
     """P(passage answers question) and P(passage supports statement), from one cross-encoder."""
 
     def __init__(self, *, model_path: Path = MODEL_PATH, card: JudgeCard | None = None, threads: int = 0,
-                 batch_size: int = 16):
+                 batch_size: int = 16, lane: InferenceLane | None = None):
         self.model_path = Path(model_path)
         self.card = card or JudgeCard.load()
         self.threads = threads
         self.batch_size = batch_size
+        self._lane = lane  # where inference runs (tutor.inference_lane); None: in the caller's thread
         self._lock = threading.Lock()  # the first use (hash check, session) happens once, whichever thread comes first
         self._opened = None
 
@@ -172,6 +174,10 @@ class RelevanceJudge:
         if not firsts:
             return np.zeros(0, dtype=np.float32)
         pairs = [pair_inputs(f, p) for f, p in zip(firsts, passages)]
+        # The session is created on the lane too: onnxruntime's threads inherit its priority.
+        return self._lane.run(self._probabilities, pairs) if self._lane is not None else self._probabilities(pairs)
+
+    def _probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         session = self._session
         encodings = self._tokenizer.encode_batch(pairs)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
@@ -201,16 +207,16 @@ class RelevanceJudge:
 
 
 @lru_cache(maxsize=4)
-def _shipped(threads: int) -> RelevanceJudge:
-    return RelevanceJudge(threads=threads)
+def _shipped(threads: int, nice: int) -> RelevanceJudge:
+    return RelevanceJudge(threads=threads, lane=inference_lane(nice))
 
 
 def build_judge(settings) -> RelevanceJudge | None:
     """The judge the settings ask for: the shipped one, or none when the operator turned it off.
 
-    One per process and thread count: the ONNX session is thread-safe and about 60 MB, and
+    One per process, thread count and priority: the ONNX session is thread-safe and about 60 MB, and
     every Services bundle in the process (the app, a CLI command, a test) can share it.
     """
     if not settings.relevance_judge:
         return None
-    return _shipped(settings.judge_threads)
+    return _shipped(settings.judge_threads, settings.inference_nice)

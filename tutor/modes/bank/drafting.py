@@ -43,6 +43,7 @@ from tutor.content.references import Reference
 from tutor.errors import ModelUnavailableError, QuizError
 from tutor.index.embeddings import Embedder
 from tutor.index.registry import ChunkRow, LibraryRegistry
+from tutor.inference_lane import background_inference
 from tutor.llm import prompts
 from tutor.llm.model_queue import ModelQueue
 from tutor.llm.structured import StructuredReplyInvalid, ask_structured
@@ -161,7 +162,8 @@ class QuestionDrafter:
         started = time.monotonic()
         model = self._chat_model()
         stems = self._bank.stems(self._course)
-        existing = dict(zip(stems, self._embedder.embed_documents(list(stems.values())))) if stems else {}
+        with background_inference():  # drafting waits on the model anyway: clicks go first (tutor.inference_lane)
+            existing = dict(zip(stems, self._embedder.embed_documents(list(stems.values())))) if stems else {}
         failures: list[ModelUnavailableError] = []
         for i in range(n):
             row = passages[i % len(passages)]
@@ -238,8 +240,9 @@ class QuestionDrafter:
         chunk = row.chunk
         if self._judge is not None:
             key = question.options[question.letters.index(question.answer)]
-            probability = float(self._judge.support([f"{key.text}. {key.explanation}"],
-                                                    [passage_text(chunk.section, chunk.text)])[0])
+            with background_inference():
+                probability = float(self._judge.support([f"{key.text}. {key.explanation}"],
+                                                        [passage_text(chunk.section, chunk.text)])[0])
             return [gates.judged_supported(probability, self._judge.support_threshold,
                                            quote if gates.quote_in_passage(quote, chunk.text) else None)]
         try:
