@@ -13,7 +13,9 @@ open the app again and sign in on the other.
 
 Afterwards: every acknowledged quiz answer, case step and chat turn must be in progress.db
 exactly once, and the index must hold exactly the registry's passages. The report (p50,
-p95, p99 per action, errors, reconnects, the checks) is printed and written as JSON.
+p95, p99 per action, errors, reconnects, the checks) is printed and written as JSON; case
+steps are also reported apart by who placed the request (the findings matcher, or the
+model when the matcher could not: a model round trip), read from the stored turns.
 Bounded: loopback only, every wait has a timeout, the run stops at its deadline.
 """
 
@@ -168,6 +170,9 @@ def _checks(data: Path, tally: Tally, usernames: list[str]) -> dict:
         stored_answers = Counter({name: n for name, n in db.execute(
             "select l.username, count(*) from attempts a join learners l on l.id = a.learner_id group by 1")})
         case_rows = Counter(r[0] for r in db.execute("select content from case_turns where role = 'student'"))
+        placed_by = dict(db.execute(  # a request -> how the tutor's reply placed it (tutor.modes.cases.matching)
+            "select s.content, json_extract(t.meta_json, '$.how') from case_turns s join case_turns t "
+            "on t.session_id = s.session_id and t.turn_index = s.turn_index + 1 where s.role = 'student'"))
         chat_rows = Counter(r[0] for r in db.execute("select question from chat_turns"))
         doubled = db.execute("select count(*) from (select 1 from attempts where block_id is not null "
                              "group by learner_id, block_id, question_id having count(*) > 1)").fetchone()[0]
@@ -183,6 +188,8 @@ def _checks(data: Path, tally: Tally, usernames: list[str]) -> dict:
             "quiz_answers_mismatched_students": answers_off, "quiz_answers_stored_twice": doubled,
             "writes_in_doubt": len(tally.in_doubt), "writes_in_doubt_stored_twice": doubts_off,
             "case_steps_acknowledged": len(tally.case_requests), "case_steps_not_stored_once": cases_off[:10],
+            "case_steps_placed_by": dict(Counter(placed_by.get(r, "unknown") for r in tally.case_requests)),
+            "_placed_by": placed_by,
             "chat_turns_acknowledged": len(tally.questions), "chat_turns_not_stored_once": chats_off[:10],
             "students_known": len(ids), **index}
 
@@ -213,7 +220,12 @@ def _report(tally: Tally, checks: dict, ingest: _Ingest, **run) -> dict:
           and not checks["quiz_answers_stored_twice"] and not checks["writes_in_doubt_stored_twice"]
           and not checks["chat_turns_not_stored_once"] and checks["orphan_vectors"] == 0
           and checks["passages_without_vector"] == 0 and (not run["documents"] or ingest.returncode == 0))
-    return {"ok": ok, "run": run, "actions": {name: _percentiles(v) for name, v in sorted(tally.timings.items())},
+    placed_by = checks.pop("_placed_by")
+    timings = dict(tally.timings)
+    for label, kinds in (("case step, placed by the findings matcher", ("words", "similar")),
+                         ("case step, sent to the model", ("model", "none"))):
+        timings[label] = [s for text, s in tally.case_step_s.items() if placed_by.get(text) in kinds]
+    return {"ok": ok, "run": run, "actions": {name: _percentiles(v) for name, v in sorted(timings.items()) if v},
             "errors": len(tally.errors), "error_examples": tally.errors[:10], "reconnects": tally.reconnects,
             "ingest": {"documents": run["documents"], "seconds": ingest.seconds, "returncode": ingest.returncode},
             "checks": checks}

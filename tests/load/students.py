@@ -38,6 +38,7 @@ class Tally:
     answers: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # username -> acknowledged
     unacknowledged: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # sent, no reply came
     case_requests: list[str] = field(default_factory=list)
+    case_step_s: dict[str, float] = field(default_factory=dict)  # request -> seconds (split later by who placed it)
     questions: list[str] = field(default_factory=list)
     in_doubt: list[str] = field(default_factory=list)  # case requests and questions sent without a reply
 
@@ -137,24 +138,26 @@ class Student:
             self.tally.time("open a page", await tab.rerun(page="cases"))
             tab.click(next(b for b in tab.buttons() if b in ("Resume", "Start")))
             self.tally.time("case: open", await tab.rerun())
-        request = await self._write(self.rng.choice(CASE_REQUESTS), "step", "case step")
+        request, seconds = await self._write(self.rng.choice(CASE_REQUESTS), "step", "case step")
         if request.split(" (")[0] not in tab.text():
             raise ProtocolError(f"the case step was not shown back: {tab.text()[-200:]!r}")
         self.tally.case_requests.append(request)
+        self.tally.case_step_s[request] = seconds
 
     async def _ask(self) -> None:
         tab = self.tab
         if tab.page_hash != tab.pages.get("ask"):
             self.tally.time("open a page", await tab.rerun(page="ask"))
-        self.tally.questions.append(await self._write(self.rng.choice(QUESTIONS), "question",
-                                                      "ask the tutor (whole answer)"))
+        question, _ = await self._write(self.rng.choice(QUESTIONS), "question", "ask the tutor (whole answer)")
+        self.tally.questions.append(question)
 
-    async def _write(self, text: str, what: str, action: str) -> str:
+    async def _write(self, text: str, what: str, action: str) -> tuple[str, float]:
         """Send a chat-input text made findable in the database; in doubt while no reply came."""
         self.counter += 1
         text = f"{text} (student {self.number}, {what} {self.counter})"
         self.tab.type("*", text)
         self.sending = text
-        self.tally.time(action, await self.tab.rerun())
+        seconds = await self.tab.rerun()
+        self.tally.time(action, seconds)
         self.sending = None
-        return text
+        return text, seconds

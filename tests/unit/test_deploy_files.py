@@ -49,7 +49,7 @@ def test_the_procfile_runs_the_launchers_commands():
     assert shlex.split(lines["chroma"])[:2] == ["chroma", "run"]
     assert _tutor_command_exists(shlex.split(lines["worker"]))
     for app in ("app1", "app2"):
-        assert shlex.split(lines[app])[:3] == ["streamlit", "run", "streamlit_app.py"]
+        assert shlex.split(lines[app])[:3] == ["python", "-m", "tutor.ui.serve"]  # the launcher's warm start
     assert "deploy/haproxy.cfg" in lines["haproxy"]
 
 

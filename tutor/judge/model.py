@@ -139,6 +139,11 @@ class RelevanceJudge:
                 detail=f"{self.model_path}: sha256 mismatch",
             )
 
+    def load(self) -> None:
+        """Check the file and open the model now (otherwise on first use)."""
+        run = self._lane.run if self._lane is not None else (lambda call: call())
+        run(lambda: (self._session, self._tokenizer))
+
     @property
     def _session(self):
         if self._opened is None:

@@ -9,7 +9,7 @@ What it starts, in order, and why:
    fleet settings pass through unchanged.
 3. ``tutor worker`` processes: uploads and folder ingest run there as jobs (Huey on the
    shared SQLite ``job-queue.db``, or Redis when ``TUTOR_JOBS_URL`` names one).
-4. N ``streamlit run`` app processes on 127.0.0.1, one port each, sharing one cookie
+4. N app processes (``python -m tutor.ui.serve``: ``streamlit run`` once warm) on 127.0.0.1, one port each, sharing one cookie
    secret (a student moved to another process keeps a valid XSRF token) and the SQLite
    files (WAL mode: safe across processes on one host).
 5. HAProxy in front (Debian's): sticky sessions by cookie, WebSocket-friendly timeouts,
@@ -108,7 +108,7 @@ class School:
             subprocess.run([_beside_python("tutor"), "ingest", str(self.settings.content_dir)], env=env,
                            check=False, stdout=subprocess.DEVNULL, cwd=PROJECT_ROOT)
         cookie_secret = secrets.token_urlsafe(32)
-        apps = [Child(f"app-{n + 1}", [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "streamlit_app.py"),
+        apps = [Child(f"app-{n + 1}", [sys.executable, "-m", "tutor.ui.serve",  # listens once warm
                                        "--server.port", str(self.first_app_port + n), "--server.address", "127.0.0.1",
                                        "--server.headless", "true", "--browser.gatherUsageStats", "false"],
                       {**env, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret},

@@ -40,6 +40,34 @@ def get_services() -> Services:
     return _services_for(settings.model_dump_json(), settings)
 
 
+def warm_up() -> Services:
+    """Build this process's services, load its models and import the pages' modules, before serving.
+
+    Outside a Streamlit session (``tutor.ui.serve`` calls it before the server starts): it fills
+    the same cached entry that :func:`get_services` reads, so the first session finds it built.
+    """
+    import importlib
+    import logging
+    import pkgutil
+
+    import tutor.ui
+
+    # Streamlit warns once that there is no session yet: expected here, before the server starts.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    settings = _settings_for(_environment())
+    services = _services_for(settings.model_dump_json(), settings)
+    load = getattr(services.embedder, "load", None)
+    if load is not None:
+        load()
+    if services.judge is not None:
+        services.judge.load()
+    for module in pkgutil.iter_modules(tutor.ui.__path__, "tutor.ui."):
+        if module.name != __name__ and not module.name.endswith(".serve"):
+            importlib.import_module(module.name)
+    gc.freeze()  # the models and modules loaded here live as long as the process, like the services
+    return services
+
+
 def _environment() -> tuple:
     """What the settings are read from: the TUTOR_ variables and the .env file's state."""
     try:
