@@ -72,7 +72,9 @@ def _report_lingering_threads() -> None:
     here, after the summary, so the end of the log says which test's thread it is.
     """
     lingering = [t for t in threading.enumerate()
-                 if t is not threading.main_thread() and not t.daemon and not t.name.startswith("ThreadPoolExecutor")]
+                 if t is not threading.main_thread() and not t.daemon
+                 # executor workers (ours are named "inference_N") are stopped by Python's own exit hook
+                 and not t.name.startswith(("ThreadPoolExecutor", "inference"))]
     for thread in lingering:
         thread.join(timeout=5)
     frames = sys._current_frames()
