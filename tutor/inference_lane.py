@@ -76,6 +76,10 @@ class InferenceLane:
         return self._pool.submit(call, *args, **kwargs).result()
 
 
+IN_THREAD = InferenceLane(nice=0, workers=0)
+"""No lane: every call in the caller's thread (models built outside the app's factories: tests, training)."""
+
+
 @lru_cache(maxsize=4)
 def inference_lane(nice: int) -> InferenceLane:
     """The process's lane for this nice value: every model in the process shares its threads.

@@ -85,8 +85,9 @@ def run_class(*, students: int, seconds: float, apps: int = 2, documents: int = 
                 killer.join()
             if documents:
                 ingest.join(timeout=900)
-    checks = _checks(data, tally, usernames)
-    return _report(tally, checks, ingest, students=students, seconds=seconds, apps=apps, documents=documents,
+    placed_by = _case_placement(data)
+    checks = _checks(data, tally, usernames, placed_by)
+    return _report(tally, checks, placed_by, ingest, students=students, seconds=seconds, apps=apps, documents=documents,
                    killed=killer.killed if killer else None)
 
 
@@ -163,23 +164,28 @@ def _kill_later(status: Path, after_s: float) -> _Killer:
     return killer
 
 
-def _checks(data: Path, tally: Tally, usernames: list[str]) -> dict:
+def _case_placement(data: Path) -> dict[str, str]:
+    """Each stored case request -> how the tutor's reply placed it (tutor.modes.cases.matching: words, similar, model, none)."""
+    with sqlite3.connect(data / "progress.db") as db:
+        return dict(db.execute(
+            "select s.content, json_extract(t.meta_json, '$.how') from case_turns s join case_turns t "
+            "on t.session_id = s.session_id and t.turn_index = s.turn_index + 1 where s.role = 'student'"))
+
+
+def _checks(data: Path, tally: Tally, usernames: list[str], placed_by: dict[str, str]) -> dict:
     """Every acknowledged write stored exactly once; the index equal to the registry."""
     with sqlite3.connect(data / "progress.db") as db:
         ids = dict(db.execute("select username, id from learners"))
         stored_answers = Counter({name: n for name, n in db.execute(
             "select l.username, count(*) from attempts a join learners l on l.id = a.learner_id group by 1")})
         case_rows = Counter(r[0] for r in db.execute("select content from case_turns where role = 'student'"))
-        placed_by = dict(db.execute(  # a request -> how the tutor's reply placed it (tutor.modes.cases.matching)
-            "select s.content, json_extract(t.meta_json, '$.how') from case_turns s join case_turns t "
-            "on t.session_id = s.session_id and t.turn_index = s.turn_index + 1 where s.role = 'student'"))
         chat_rows = Counter(r[0] for r in db.execute("select question from chat_turns"))
         doubled = db.execute("select count(*) from (select 1 from attempts where block_id is not null "
                              "group by learner_id, block_id, question_id having count(*) > 1)").fetchone()[0]
     # an answer sent when the connection went may be stored or not, never twice
     answers_off = {n: (tally.answers[n], tally.unacknowledged[n], stored_answers[n]) for n in usernames
                    if not tally.answers[n] <= stored_answers[n] <= tally.answers[n] + tally.unacknowledged[n]}
-    cases_off = [r for r in tally.case_requests if case_rows[r] != 1]
+    cases_off = [r for r in tally.case_steps if case_rows[r] != 1]
     chats_off = [q for q in tally.questions if chat_rows[q] != 1]
     doubts_off = [t for t in tally.in_doubt if case_rows[t] > 1 or chat_rows[t] > 1]
     index = _index_check(data)
@@ -187,9 +193,8 @@ def _checks(data: Path, tally: Tally, usernames: list[str]) -> dict:
             "quiz_answers_unacknowledged": sum(tally.unacknowledged.values()),
             "quiz_answers_mismatched_students": answers_off, "quiz_answers_stored_twice": doubled,
             "writes_in_doubt": len(tally.in_doubt), "writes_in_doubt_stored_twice": doubts_off,
-            "case_steps_acknowledged": len(tally.case_requests), "case_steps_not_stored_once": cases_off[:10],
-            "case_steps_placed_by": dict(Counter(placed_by.get(r, "unknown") for r in tally.case_requests)),
-            "_placed_by": placed_by,
+            "case_steps_acknowledged": len(tally.case_steps), "case_steps_not_stored_once": cases_off[:10],
+            "case_steps_placed_by": dict(Counter(placed_by.get(r, "unknown") for r in tally.case_steps)),
             "chat_turns_acknowledged": len(tally.questions), "chat_turns_not_stored_once": chats_off[:10],
             "students_known": len(ids), **index}
 
@@ -215,16 +220,15 @@ def _percentiles(values: list[float]) -> dict:
     return {"n": len(ms), "p50_ms": round(q[49]), "p95_ms": round(q[94]), "p99_ms": round(q[98]), "max_ms": round(ms[-1])}
 
 
-def _report(tally: Tally, checks: dict, ingest: _Ingest, **run) -> dict:
+def _report(tally: Tally, checks: dict, placed_by: dict[str, str], ingest: _Ingest, **run) -> dict:
     ok = (not tally.errors and not checks["quiz_answers_mismatched_students"] and not checks["case_steps_not_stored_once"]
           and not checks["quiz_answers_stored_twice"] and not checks["writes_in_doubt_stored_twice"]
           and not checks["chat_turns_not_stored_once"] and checks["orphan_vectors"] == 0
           and checks["passages_without_vector"] == 0 and (not run["documents"] or ingest.returncode == 0))
-    placed_by = checks.pop("_placed_by")
     timings = dict(tally.timings)
     for label, kinds in (("case step, placed by the findings matcher", ("words", "similar")),
                          ("case step, sent to the model", ("model", "none"))):
-        timings[label] = [s for text, s in tally.case_step_s.items() if placed_by.get(text) in kinds]
+        timings[label] = [s for text, s in tally.case_steps.items() if placed_by.get(text) in kinds]
     return {"ok": ok, "run": run, "actions": {name: _percentiles(v) for name, v in sorted(timings.items()) if v},
             "errors": len(tally.errors), "error_examples": tally.errors[:10], "reconnects": tally.reconnects,
             "ingest": {"documents": run["documents"], "seconds": ingest.seconds, "returncode": ingest.returncode},

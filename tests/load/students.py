@@ -37,8 +37,7 @@ class Tally:
     reconnects: int = 0
     answers: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # username -> acknowledged
     unacknowledged: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # sent, no reply came
-    case_requests: list[str] = field(default_factory=list)
-    case_step_s: dict[str, float] = field(default_factory=dict)  # request -> seconds (split later by who placed it)
+    case_steps: dict[str, float] = field(default_factory=dict)  # acknowledged request -> seconds, in order
     questions: list[str] = field(default_factory=list)
     in_doubt: list[str] = field(default_factory=list)  # case requests and questions sent without a reply
 
@@ -141,8 +140,7 @@ class Student:
         request, seconds = await self._write(self.rng.choice(CASE_REQUESTS), "step", "case step")
         if request.split(" (")[0] not in tab.text():
             raise ProtocolError(f"the case step was not shown back: {tab.text()[-200:]!r}")
-        self.tally.case_requests.append(request)
-        self.tally.case_step_s[request] = seconds
+        self.tally.case_steps[request] = seconds
 
     async def _ask(self) -> None:
         tab = self.tab

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tutor.errors import ConfigurationError, ModelUnavailableError
-from tutor.inference_lane import InferenceLane, inference_lane
+from tutor.inference_lane import IN_THREAD, InferenceLane, inference_lane
 from tutor.settings import Settings
 
 TOKENIZER_PATH = Path(__file__).with_name("minilm_tokenizer.json")
@@ -67,11 +67,12 @@ class MiniLMOnnxEmbedder:
     dim = 384
 
     def __init__(self, *, threads: int = 0, batch_size: int = 32, verify: bool = True,
-                 lane: InferenceLane | None = None):
+                 lane: InferenceLane = IN_THREAD):
         self.threads = threads
         self.batch_size = batch_size
         self._verify = verify
-        self._lane = lane  # where inference runs (tutor.inference_lane); None: in the caller's thread
+        self._lane = lane  # where inference runs (tutor.inference_lane); the session is created there too,
+        # so onnxruntime's threads inherit the lane's priority
 
     @staticmethod
     def model_path() -> Path:
@@ -119,16 +120,12 @@ class MiniLMOnnxEmbedder:
 
     def load(self) -> None:
         """Load model and tokenizer now (otherwise on first use)."""
-        self._on_lane(lambda: (self._session, self._tokenizer))
-
-    def _on_lane(self, call, *args):
-        # The session is created on the lane too: onnxruntime's threads inherit its priority.
-        return self._lane.run(call, *args) if self._lane is not None else call(*args)
+        self._lane.run(lambda: (self._session, self._tokenizer))
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._on_lane(self._embed_texts, list(texts))
+        return self._lane.run(self._embed_texts, list(texts))
 
     def _embed_texts(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tutor.errors import ModelUnavailableError
-from tutor.inference_lane import InferenceLane, inference_lane
+from tutor.inference_lane import IN_THREAD, InferenceLane, inference_lane
 from tutor.judge.coverage import CoverageRule
 
 HERE = Path(__file__).parent
@@ -103,12 +103,13 @@ class RelevanceJudge:
     """P(passage answers question) and P(passage supports statement), from one cross-encoder."""
 
     def __init__(self, *, model_path: Path = MODEL_PATH, card: JudgeCard | None = None, threads: int = 0,
-                 batch_size: int = 16, lane: InferenceLane | None = None):
+                 batch_size: int = 16, lane: InferenceLane = IN_THREAD):
         self.model_path = Path(model_path)
         self.card = card or JudgeCard.load()
         self.threads = threads
         self.batch_size = batch_size
-        self._lane = lane  # where inference runs (tutor.inference_lane); None: in the caller's thread
+        self._lane = lane  # where inference runs (tutor.inference_lane); the session is created there too,
+        # so onnxruntime's threads inherit the lane's priority
         self._lock = threading.Lock()  # the first use (hash check, session) happens once, whichever thread comes first
         self._opened = None
 
@@ -141,8 +142,7 @@ class RelevanceJudge:
 
     def load(self) -> None:
         """Check the file and open the model now (otherwise on first use)."""
-        run = self._lane.run if self._lane is not None else (lambda call: call())
-        run(lambda: (self._session, self._tokenizer))
+        self._lane.run(lambda: (self._session, self._tokenizer))
 
     @property
     def _session(self):
@@ -179,8 +179,7 @@ class RelevanceJudge:
         if not firsts:
             return np.zeros(0, dtype=np.float32)
         pairs = [pair_inputs(f, p) for f, p in zip(firsts, passages)]
-        # The session is created on the lane too: onnxruntime's threads inherit its priority.
-        return self._lane.run(self._probabilities, pairs) if self._lane is not None else self._probabilities(pairs)
+        return self._lane.run(self._probabilities, pairs)
 
     def _probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         session = self._session
