@@ -215,16 +215,16 @@ class Settings(BaseSettings):
         description="Questions that may wait for the model in one app process; one more is told at once that the tutor is busy and when to try again.",
     )
     llm_typical_answer_s: float = Field(
-        default=10.0, gt=0,
+        default=7.0, gt=0,
         description="Seconds one answer is assumed to hold the model until this process has timed real ones (the first wait estimates).",
     )
     prompt_passages: int = Field(
         default=3, ge=1, le=20,
         description="Passages (the judge's best of those that answer) the model reads for an answer.",
     )
-    prompt_passage_chars: int = Field(
-        default=600, ge=100,
-        description="Longest excerpt of one passage in the model's prompt: a longer passage is cut to its sentences that best answer the question.",
+    prompt_chars: int = Field(
+        default=800, ge=200,
+        description="Characters of passage text the model reads for an answer, all passages together: each passage gets its best sentence, the rest goes to the best sentences overall.",
     )
     evidence_sentences: int = Field(
         default=3, ge=1, le=10,

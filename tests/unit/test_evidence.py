@@ -60,17 +60,39 @@ def test_without_the_judge_the_embedding_ranks(embedder):
 
 def test_a_long_passage_reaches_the_model_as_its_best_sentences_in_order(embedder, judge):
     ranked = ranked_sentences(QUESTION, [TREATMENT, OTHER], _embed(embedder), judge.relevance)
-    short, whole = excerpts(ranked, [TREATMENT, OTHER], max_chars=200)
-    assert whole == OTHER.text  # short passages go whole
+    short, whole = excerpts(ranked, [TREATMENT, OTHER], budget=320)
+    assert whole == OTHER.text  # every passage keeps at least its best sentence (here all of it)
     best = [sentence for _, passage, sentence in ranked if passage == 0]
-    assert best[0] in short and len(short) <= 200 + 10 and "…" in short  # its best sentences, gaps marked
-    kept = [s for s in short.replace("…", "").split(". ") if s]
+    assert best[0] in short and len(short) + len(whole) <= 320 + 10 and "…" in short  # within the budget, gaps marked
+    kept = [s for s in short.replace("…", "").split(". ") if s.strip()]
     positions = [TREATMENT.text.find(s.strip().rstrip(".")) for s in kept]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)  # passage order, verbatim
+
+
+def test_the_budget_goes_to_the_best_sentences_wherever_they_are():
+    first = TREATMENT.model_copy(update={"text": "Alpha one two three four five. Beta one two three four five six. "
+                                                 "Gamma one two three four five seven."})
+    second = OTHER.model_copy(update={"text": "Delta one two three four five. Epsilon one two three four five six."})
+    ranked = [(1.9, 1, "Delta one two three four five."), (1.8, 0, "Alpha one two three four five."),
+              (1.7, 1, "Epsilon one two three four five six."), (0.2, 0, "Beta one two three four five six."),
+              (0.1, 0, "Gamma one two three four five seven.")]
+    one, two = excerpts(ranked, [first, second], budget=100)
+    assert two == second.text  # the second passage's two good sentences both fit
+    assert one.startswith("Alpha one two three four five.") and "Gamma" not in one  # the weak ones did not
+    roomy = excerpts(ranked, [first, second], budget=1000)
+    assert roomy == [first.text, second.text]  # room for everything: passages go whole
+
+
+def test_each_passage_keeps_its_best_sentence_even_over_the_budget():
+    ranked = [(1.9, 0, "Alpha one two three four five."), (1.0, 1, "Delta one two three four five.")]
+    first = TREATMENT.model_copy(update={"text": "Alpha one two three four five. Beta one two three four five six."})
+    second = OTHER.model_copy(update={"text": "Delta one two three four five. Epsilon one two three four five six."})
+    one, two = excerpts(ranked, [first, second], budget=40)
+    assert one.startswith("Alpha") and two.startswith("Delta")  # both passages still there to cite
 
 
 def test_no_sentences_no_evidence(embedder, judge):
     stub = TREATMENT.model_copy(update={"text": "Hyperkalaemia"})
     assert ranked_sentences(QUESTION, [stub], _embed(embedder), judge.relevance) == []
     assert pick_evidence([], [stub]) == ()
-    assert excerpts([], [stub], max_chars=200) == ["Hyperkalaemia"]
+    assert excerpts([], [stub], budget=200) == ["Hyperkalaemia"]

@@ -75,30 +75,40 @@ def pick_evidence(ranked: list[tuple[float, int, str]], hits: list[SearchHit], *
                  for score, i, s in chosen)
 
 
-def excerpts(ranked: list[tuple[float, int, str]], hits: list[SearchHit], max_chars: int) -> list[str]:
-    """Each passage as the model reads it: whole when short, else its best sentences within
-    ``max_chars``, in the passage's order, with gaps marked."""
-    out = []
-    for i, hit in enumerate(hits):
-        text = " ".join(hit.text.split())
-        if len(text) <= max_chars:
-            out.append(text)
-            continue
-        sentences = split_sentences(hit.text)
-        best = [s for _, j, s in ranked if j == i]
-        keep: set[str] = set()
-        used = 0
-        for sentence in best:
-            if used + len(sentence) > max_chars and keep:
-                break
-            keep.add(sentence)
+def excerpts(ranked: list[tuple[float, int, str]], hits: list[SearchHit], budget: int) -> list[str]:
+    """Each passage as the model reads it, all of them together within ``budget`` characters.
+
+    Every passage first gets its best sentence (so the third passage the judge kept is still
+    there to cite), then the remaining room goes to the best sentences overall, wherever they
+    are: characters follow relevance, not a fixed share per passage. Each passage keeps its
+    sentences in their original order, gaps marked. Prompt processing (about 60 tokens/s on
+    2 cores) is most of the wait for the first word, so the budget is the lever for it.
+    """
+    keep: list[set[str]] = [set() for _ in hits]
+    used = 0
+    firsts = [item for i in range(len(hits)) if (item := next((r for r in ranked if r[1] == i), None))]
+    for is_first, (_, i, sentence) in [(True, f) for f in firsts] + [(False, r) for r in ranked]:
+        if sentence not in keep[i] and (is_first or used + len(sentence) <= budget):
+            keep[i].add(sentence)
             used += len(sentence) + 1
-        parts, skipped = [], False
-        for sentence in sentences:
-            if sentence in keep:
-                parts.append((_GAP.strip() + " " if skipped and parts else "") + sentence)
-                skipped = False
-            else:
-                skipped = True
-        out.append(" ".join(parts) or text[:max_chars])
+    out = []
+    for hit, chosen in zip(hits, keep):
+        whole = " ".join(hit.text.split())
+        cut = _in_order(hit, chosen)
+        if len(whole) - len(cut) <= budget - used:  # room for all of it: headings and short list items too
+            used += len(whole) - len(cut)
+            cut = whole
+        out.append(cut or whole[: max(1, budget // max(1, len(hits)))])
     return out
+
+
+def _in_order(hit: SearchHit, keep: set[str]) -> str:
+    parts, skipped = [], False
+    for sentence in split_sentences(hit.text):
+        if sentence in keep:
+            parts.append((_GAP.strip() + " " if skipped and parts else "") + sentence)
+            skipped = False
+        else:
+            skipped = True
+    text = " ".join(parts)
+    return text + (" " + _GAP.strip() if skipped and parts else "")

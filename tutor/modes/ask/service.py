@@ -205,7 +205,7 @@ class AskService:
             ranked = ranked_sentences(topic, evidence, embed, relevance)
             context = TutorContext(learner_id=learner_id, course_id=self.settings.course,
                                    task=ladder.task if ladder else EXPLAIN_TASK,
-                                   excerpts=tuple(excerpts(ranked, evidence, self.settings.prompt_passage_chars)))
+                                   excerpts=tuple(excerpts(ranked, evidence, self.settings.prompt_chars)))
             if may_stream:  # the ladder withholds the evidence until it reveals the answer
                 base["evidence"] = pick_evidence(ranked, evidence, limit=self.settings.evidence_sentences)
                 yield Evidence(quotes=base["evidence"])
