@@ -64,6 +64,8 @@ def test_passages_show_the_documents_bold_as_bold_never_as_asterisks():
     shown = passage_markdown("Give **calcium gluconate** 10 mL [link](https://evil.example) *now*")
     assert shown.startswith("Give **calcium gluconate** 10 mL ")
     assert "\\[link\\]\\(" in shown and r"\*now\*" in shown  # a link and single emphasis stay literal
+    cut = passage_markdown("Stage 1:** creatinine 1.5 to 1.9 times baseline")  # a sentence cut inside a bold phrase
+    assert "*" not in cut and cut.replace("\\", "").startswith("Stage 1: creatinine")
 
 
 def test_search_page_says_when_the_material_does_not_cover_a_question(app: AppTest):
@@ -141,3 +143,12 @@ def test_library_remove_needs_confirmation(app: AppTest):
     remove.click().run()
     assert any("Tick the confirmation box" in w.value for w in app.warning)
     assert len(_documents(app)) == 3
+
+
+def test_evidence_chips_name_the_section_path_without_repeating_the_title():
+    from tutor.ui.answer_view import place_label
+
+    assert place_label("Anaemia", "Anaemia > Microcytic anaemia > Iron deficiency anaemia") == (
+        "Anaemia › Microcytic anaemia › Iron deficiency anaemia")
+    assert place_label("Asthma", "Acute asthma") == "Asthma › Acute asthma"
+    assert place_label("notes.md", None) == "notes.md"

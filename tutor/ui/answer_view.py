@@ -35,7 +35,7 @@ def citation_chip(citation: Citation, *, numbered: bool = True) -> None:
     """A chip that opens the whole passage; ``numbered=False`` names it by title and section instead of [n]."""
     where = citation.source + (f", p. {citation.page}" if citation.page else "")
     if not numbered:
-        where = " › ".join(p for p in (citation.doc_title or citation.source, citation.section) if p)
+        where = place_label(citation.doc_title or citation.source, citation.section)
         where += f", p. {citation.page}" if citation.page else ""
     with st.popover(f"[{citation.number}] {where}" if numbered else where, icon=None if numbered else ":material/menu_book:",
                     width="content"):
@@ -49,6 +49,15 @@ def quotes_view(quotes: tuple[Quote, ...]) -> None:
     with st.expander(f"Check it: {len(quotes)} supporting sentence{'s' if len(quotes) != 1 else ''} from the course"):
         for quote in quotes:
             st.markdown(f"> {passage_markdown(quote.text)} **[{quote.citation_number}]**")
+
+
+def place_label(title: str, section: str | None) -> str:
+    """"Anaemia › Microcytic anaemia › Iron deficiency anaemia": the section path without the
+    document's own heading, which repeats the title."""
+    steps = [step.strip() for step in (section or "").split(" > ") if step.strip()]
+    if steps and steps[0].casefold() == title.casefold():
+        steps = steps[1:]
+    return " › ".join([title, *steps])
 
 
 def evidence_view(evidence: tuple[EvidenceQuote, ...], *, declined: bool = False) -> None:

@@ -49,11 +49,17 @@ def passage_markdown(text: str) -> str:
     """
     parts, last = [], 0
     for match in _BOLD.finditer(text):
-        parts.append(escape_markdown(text[last : match.start()]))
+        parts.append(_plain(text[last : match.start()]))
         parts.append(f"**{escape_markdown(match.group(1) or match.group(2))}**")
         last = match.end()
-    parts.append(escape_markdown(text[last:]))
+    parts.append(_plain(text[last:]))
     return "".join(parts)
+
+
+def _plain(text: str) -> str:
+    """Literal text, less the unpaired ``**`` of a bold phrase that a sentence cut in two (an
+    evidence sentence can start inside "**Stage 1:** creatinine ..."): markup, not words."""
+    return escape_markdown(text.replace("**", ""))
 
 
 _JUDGED_HELP = ("How likely this passage answers your question, as judged by the tutor's relevance model, "
