@@ -177,16 +177,20 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  # Offline like the tests: anything but loopback goes to a closed port (loopback bypasses proxies).
-                  "--proxy-server=http://127.0.0.1:9"],
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, offline like the tests: anything but loopback goes to a closed
+    port (loopback bypasses proxies)."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run", "--proxy-server=http://127.0.0.1:9"],
+    )
 
 
 @contextmanager

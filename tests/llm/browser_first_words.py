@@ -22,7 +22,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.accounts import add_account
-from tests.e2e.conftest import CHROMIUM, serve, sign_in, wait_for_app_run
+from tests.e2e.conftest import app_page, launch_chromium, serve, sign_in, wait_for_app_run
 from tutor.errors import TutorError
 from tutor.services import build_services
 from tutor.settings import PROJECT_ROOT, Settings
@@ -114,13 +114,8 @@ def walk(data: Path, scratch: Path, asked: list[str]) -> dict:
     env = {"TUTOR_DATA_DIR": str(data), "TUTOR_CONTENT_DIR": str(CURRICULUM), "TUTOR_LLM_PROVIDER": "local"}
     results: list[dict] = []
     console: list[str] = []
-    with serve(scratch, [], env) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--proxy-server=http://127.0.0.1:9"])
-        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.set_default_timeout(600_000)
+    with serve(scratch, [], env) as url, sync_playwright() as pw, app_page(launch_chromium(pw)) as page:
+        page.set_default_timeout(600_000)  # a question waits for the real model
         page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
         page.goto(url)
@@ -133,7 +128,6 @@ def walk(data: Path, scratch: Path, asked: list[str]) -> dict:
             new_conversation(page)
             results.append(ask(page, question))
             print(json.dumps({k: v for k, v in results[-1].items() if k != "reply"}), flush=True)
-        browser.close()
     return {"warm_up": warm, "results": results, "console": console}
 
 

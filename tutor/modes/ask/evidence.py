@@ -29,7 +29,7 @@ Relevance = Callable[[str, list[str]], np.ndarray]
 
 _MIN_WORDS = 5  # shorter "sentences" are headings and list stubs, not evidence
 _JUDGED = 12  # sentences, closest by embedding, that the judge ranks
-_GAP = " … "
+_GAP = "…"
 
 
 def ranked_sentences(question: str, hits: list[SearchHit], embed: Embed,
@@ -86,9 +86,11 @@ def excerpts(ranked: list[tuple[float, int, str]], hits: list[SearchHit], budget
     """
     keep: list[set[str]] = [set() for _ in hits]
     used = 0
-    firsts = [item for i in range(len(hits)) if (item := next((r for r in ranked if r[1] == i), None))]
-    for is_first, (_, i, sentence) in [(True, f) for f in firsts] + [(False, r) for r in ranked]:
-        if sentence not in keep[i] and (is_first or used + len(sentence) <= budget):
+    best = {}
+    for item in ranked:  # best first, so the first seen of each passage is its best
+        best.setdefault(item[1], item)
+    for _, i, sentence in [*best.values(), *ranked]:
+        if not keep[i] or (sentence not in keep[i] and used + len(sentence) <= budget):
             keep[i].add(sentence)
             used += len(sentence) + 1
     out = []
@@ -106,9 +108,9 @@ def _in_order(hit: SearchHit, keep: set[str]) -> str:
     parts, skipped = [], False
     for sentence in split_sentences(hit.text):
         if sentence in keep:
-            parts.append((_GAP.strip() + " " if skipped and parts else "") + sentence)
+            parts.append((_GAP + " " if skipped and parts else "") + sentence)
             skipped = False
         else:
             skipped = True
     text = " ".join(parts)
-    return text + (" " + _GAP.strip() if skipped and parts else "")
+    return text + (" " + _GAP if skipped and parts else "")
